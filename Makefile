@@ -1,0 +1,78 @@
+# demhost. `make demo` runs the main job; `make test` runs every test.
+# Both bring up the services they need (see scripts/services/services.sh).
+
+GO        ?= go
+BIN       := bin
+PLUGINS   := movies sqltable omdb
+PG_DSN    := postgres://demhost:demhost@127.0.0.1:5432/demhost?sslmode=disable
+export DEMHOST_TEST_ES_URL ?= http://127.0.0.1:9200
+export DEMHOST_TEST_OS_URL ?= http://127.0.0.1:9201
+export DEMHOST_TEST_PG_DSN ?= $(PG_DSN)
+
+.PHONY: all build services services-stop services-status test test-unit test-slow \
+        vet fmt demo demo-postgres bench bench-go rss-1m proto clean
+
+all: build
+
+## build: compile demhost and the bundled plugins into bin/
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/demhost ./cmd/demhost
+	@for p in $(PLUGINS); do $(GO) build -o $(BIN)/demhost-plugin-$$p ./plugins/$$p || exit 1; done
+
+## services: install (when missing) and start Postgres, Elasticsearch, OpenSearch on 127.0.0.1
+services:
+	@bash scripts/services/services.sh start
+
+services-stop:
+	@bash scripts/services/services.sh stop
+
+services-status:
+	@bash scripts/services/services.sh status
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l . | grep -v '^scripts/' )" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+
+## test: every test, against the real services (starts them first)
+test: services vet
+	$(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory test-slow
+
+## test-unit: the fast suite only, against whatever services are running
+test-unit:
+	$(GO) test ./...
+
+## test-slow: the slow end-to-end suites (build tag "slow")
+test-slow: build
+	$(GO) test -count=1 -tags slow -timeout 40m ./...
+
+## demo: the README's main job: services, build, then list/create/activate/update/list
+demo: services build
+	@bash scripts/demo.sh
+
+## demo-postgres: the same flow with Postgres as the registry
+demo-postgres: services build
+	@DEMHOST_REGISTRY='$(PG_DSN)' DEMHOST_ENV_PREFIX=demo_pg_ bash scripts/demo.sh
+
+## bench: the side-by-side bulk indexing benchmark on both engines
+bench: services build
+	@bash scripts/bench.sh
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./host/...
+
+## rss-1m: update 1,000,000 generated movies and print the peak RSS
+rss-1m: services build
+	@bash scripts/rss-1m.sh
+
+## proto: regenerate plugin-sdk/internal/proto from plugin-sdk/proto/*.proto
+proto:
+	@command -v protoc >/dev/null || { apt-get update -qq && apt-get install -y -qq protobuf-compiler; }
+	$(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.11
+	$(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
+	protoc -I plugin-sdk/proto --go_out=plugin-sdk/internal/proto --go_opt=paths=source_relative \
+	  --go-grpc_out=plugin-sdk/internal/proto --go-grpc_opt=paths=source_relative plugin-sdk/proto/*.proto
+
+clean:
+	rm -rf $(BIN) .demhost

@@ -1,0 +1,3 @@
+module github.com/demhost/demhost
+
+go 1.26

@@ -1,0 +1,130 @@
+// Package engine is demhost's small view of a search cluster. It has one
+// interface, Engine, and two adapters on the vendors' official Go clients:
+// Elasticsearch (go-elasticsearch/v8) and OpenSearch (opensearch-go/v4).
+// Open probes GET / to pick the adapter unless Config.Kind names one.
+//
+// Adapters carry out; they hold no policy. Every error they return wraps one
+// of the sentinels in errors.go and names the index it concerns.
+package engine
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Kind names an engine family.
+type Kind string
+
+const (
+	// Auto probes GET / and picks the adapter from the answer.
+	Auto          Kind = "auto"
+	Elasticsearch Kind = "elasticsearch"
+	OpenSearch    Kind = "opensearch"
+)
+
+// Config says how to reach a cluster. The zero value means a local
+// Elasticsearch or OpenSearch at http://127.0.0.1:9200, probed.
+type Config struct {
+	// URLs of the cluster's HTTP endpoints. Default: http://127.0.0.1:9200.
+	URLs []string
+	// Kind is Auto (the default), Elasticsearch or OpenSearch.
+	Kind Kind
+	// Username and Password for basic authentication. Default: none.
+	Username string
+	Password string
+	// APIKey is an Elasticsearch API key (base64 "id:key"). Default: none.
+	APIKey string
+	// CAFile is a PEM file of trusted CAs for https. Default: system roots.
+	CAFile string
+	// Transport replaces the HTTP transport (tests). Default: a tuned
+	// http.Transport with enough idle connections for parallel bulk.
+	Transport http.RoundTripper
+	// Timeout bounds one request. Default: 60s.
+	Timeout time.Duration
+}
+
+// Info is what GET / says about the cluster.
+type Info struct {
+	Kind        Kind
+	Version     string // e.g. "7.17.29" or "2.19.1"
+	ClusterName string
+	URL         string // the first configured URL, without credentials
+}
+
+// IndexStat is one physical index as the cluster reports it.
+type IndexStat struct {
+	Name    string
+	Docs    int64
+	Aliases []string
+	Health  string
+}
+
+// BulkItemFailure is one document of a bulk request that did not succeed.
+type BulkItemFailure struct {
+	// Position is the item's zero-based position in the request body
+	// (the n-th action line), so the caller can find and resend it.
+	Position int
+	ID       string
+	Index    string
+	Status   int    // HTTP status of the item, e.g. 400 or 429
+	Type     string // the engine's error type, e.g. "mapper_parsing_exception"
+	Reason   string
+}
+
+// BulkResult is the outcome of one bulk request whose HTTP status was 2xx.
+// Only failed items are listed; when the engine reports "errors":false the
+// response items are not parsed at all.
+type BulkResult struct {
+	Items    int // number of action lines in the request
+	Failures []BulkItemFailure
+}
+
+// Engine is the set of cluster operations demhost needs. Names are always
+// explicit physical index or alias names: an adapter never sends a wildcard
+// to a delete.
+type Engine interface {
+	// Info returns the cluster's identity.
+	Info(ctx context.Context) (Info, error)
+	// CreateIndex creates index with body (mappings, settings, aliases).
+	// It returns ErrAlreadyExists when the index exists.
+	CreateIndex(ctx context.Context, index string, body []byte) error
+	// DeleteIndices deletes the named indices. A name containing '*', '?'
+	// or ',' or "_all" is refused with ErrRejected before any request.
+	// A missing index is ErrNotFound.
+	DeleteIndices(ctx context.Context, indices ...string) error
+	// Exists says whether an index (or alias) of that name exists.
+	Exists(ctx context.Context, index string) (bool, error)
+	// ListIndices lists the indices whose names start with prefix (all
+	// non-hidden indices when prefix is empty), with doc counts and aliases.
+	ListIndices(ctx context.Context, prefix string) ([]IndexStat, error)
+	// GetAlias returns the indices that alias points to; none (and no
+	// error) when the alias does not exist.
+	GetAlias(ctx context.Context, alias string) ([]string, error)
+	// SwapAlias points alias at index and removes it from every index in
+	// remove, in one atomic _aliases request.
+	SwapAlias(ctx context.Context, alias, index string, remove []string) error
+	// DeleteAlias removes alias from index.
+	DeleteAlias(ctx context.Context, index, alias string) error
+	// Bulk posts a raw NDJSON body. index is the default index for action
+	// lines that name none. A 429 or 5xx on the whole request returns an
+	// error wrapping ErrTooManyRequests or ErrUnavailable, which callers
+	// may retry; per-item failures come back in BulkResult.
+	Bulk(ctx context.Context, index string, body []byte) (BulkResult, error)
+	// Refresh makes recent writes to the indices visible to search.
+	Refresh(ctx context.Context, indices ...string) error
+	// Count returns the number of documents in index.
+	Count(ctx context.Context, index string) (int64, error)
+	// DeleteByQuery deletes the documents matching query (a JSON query
+	// clause, e.g. {"match_all":{}}) and returns how many were deleted.
+	DeleteByQuery(ctx context.Context, index string, query []byte) (int64, error)
+	// GetSettings returns the index's settings flattened, e.g.
+	// "index.refresh_interval" → "1s". Unset defaults are absent.
+	GetSettings(ctx context.Context, index string) (map[string]string, error)
+	// PutSettings updates dynamic index settings from a JSON body such as
+	// {"index":{"refresh_interval":"-1"}}.
+	PutSettings(ctx context.Context, index string, body []byte) error
+	// Reindex copies every document of src into dst on the server and
+	// waits for completion, returning the number of documents copied.
+	Reindex(ctx context.Context, src, dst string) (int64, error)
+}

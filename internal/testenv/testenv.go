@@ -1,0 +1,133 @@
+// Package testenv finds the real services that demhost's own integration
+// tests run against: the Elasticsearch and OpenSearch nodes and the Postgres
+// from `make services`. A test whose service is missing skips with a message
+// that says how to start it; when CI or DEMHOST_TEST_REQUIRE_ENGINE is set it
+// fails instead.
+package testenv
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+)
+
+const (
+	// DefaultES is where `make services` runs Elasticsearch.
+	DefaultES = "http://127.0.0.1:9200"
+	// DefaultOS is where `make services` runs OpenSearch.
+	DefaultOS = "http://127.0.0.1:9201"
+	// DefaultPostgres is the DSN of the Postgres from `make services`.
+	DefaultPostgres = "postgres://demhost:demhost@127.0.0.1:5432/demhost?sslmode=disable"
+)
+
+// Engine is one real engine to run a suite against.
+type Engine struct {
+	Name string // "elasticsearch" or "opensearch": use it as the subtest name
+	URL  string
+}
+
+// Required reports whether a missing service must fail the test.
+func Required() bool {
+	return os.Getenv("CI") != "" || os.Getenv("DEMHOST_TEST_REQUIRE_ENGINE") == "1"
+}
+
+func missing(t testing.TB, what, how string) {
+	t.Helper()
+	if Required() {
+		t.Fatalf("%s is not reachable and CI requires it: %s", what, how)
+	}
+	t.Skipf("%s is not reachable; %s", what, how)
+}
+
+var (
+	probeMu sync.Mutex
+	probed  = map[string]bool{}
+)
+
+func reachable(u string) bool {
+	probeMu.Lock()
+	defer probeMu.Unlock()
+	if ok, seen := probed[u]; seen {
+		return ok
+	}
+	ok := false
+	if pu, err := url.Parse(u); err == nil {
+		switch pu.Scheme {
+		case "http", "https":
+			c := http.Client{Timeout: 3 * time.Second}
+			if resp, err := c.Get(u); err == nil {
+				resp.Body.Close()
+				ok = resp.StatusCode < 500
+			}
+		default: // postgres
+			if conn, err := net.DialTimeout("tcp", pu.Host, 2*time.Second); err == nil {
+				conn.Close()
+				ok = true
+			}
+		}
+	}
+	probed[u] = ok
+	return ok
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// ElasticsearchURL returns DEMHOST_TEST_ES_URL (default DefaultES), or
+// skips/fails the test when it does not answer.
+func ElasticsearchURL(t testing.TB) string {
+	t.Helper()
+	u := envOr("DEMHOST_TEST_ES_URL", DefaultES)
+	if !reachable(u) {
+		missing(t, "Elasticsearch at "+u, "run `make services` or set DEMHOST_TEST_ES_URL")
+	}
+	return u
+}
+
+// OpenSearchURL returns DEMHOST_TEST_OS_URL (default DefaultOS), or
+// skips/fails the test when it does not answer.
+func OpenSearchURL(t testing.TB) string {
+	t.Helper()
+	u := envOr("DEMHOST_TEST_OS_URL", DefaultOS)
+	if !reachable(u) {
+		missing(t, "OpenSearch at "+u, "run `make services` or set DEMHOST_TEST_OS_URL")
+	}
+	return u
+}
+
+// Engines returns both engines. Run a suite once per engine with
+// t.Run(e.Name, …) so the engine shows in each test's name.
+func Engines(t testing.TB) []Engine {
+	t.Helper()
+	return []Engine{
+		{Name: "elasticsearch", URL: ElasticsearchURL(t)},
+		{Name: "opensearch", URL: OpenSearchURL(t)},
+	}
+}
+
+// PostgresDSN returns DEMHOST_TEST_PG_DSN (default DefaultPostgres), or
+// skips/fails the test when the server does not answer.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	u := envOr("DEMHOST_TEST_PG_DSN", DefaultPostgres)
+	if !reachable(u) {
+		missing(t, "Postgres at "+u, "run `make services` or set DEMHOST_TEST_PG_DSN")
+	}
+	return u
+}
+
+// Context returns a context that ends with the test (or after 5 minutes).
+func Context(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,109 @@
+// Package sdk is what a demhost source plugin imports. An author implements
+// Source and calls Serve from main; the SDK hides go-plugin and protobuf.
+// The host imports the client half of this package (Start, Plugin) to run
+// plugin binaries, and Local to run a Source in-process.
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Op is what the host does with a document.
+type Op int32
+
+const (
+	// OpIndex indexes (creates or replaces) the document.
+	OpIndex Op = 0
+	// OpDelete deletes the document by id; Source is ignored.
+	OpDelete Op = 1
+)
+
+// Doc is one document. Source holds the document's JSON object exactly as
+// the engine should store it: the host never decodes or re-encodes it.
+type Doc struct {
+	ID      string
+	Source  []byte
+	Routing string
+	Op      Op
+}
+
+// Batch is a group of documents sent in one stream message.
+type Batch struct {
+	Docs []Doc
+}
+
+// Capabilities say what a source can do for one index.
+type Capabilities struct {
+	// Partitions: Stream honours Partition/Partitions, so the host can
+	// read with several workers.
+	Partitions bool
+	// Since: Stream honours StreamRequest.Since (incremental updates).
+	Since bool
+	// Deletes: Stream may send OpDelete documents.
+	Deletes bool
+}
+
+// IndexSpec describes one index a source provides.
+type IndexSpec struct {
+	// Name is the base name, without any environment prefix, e.g. "movies".
+	Name string
+	// Mappings is the "mappings" object of the index body.
+	Mappings json.RawMessage
+	// Settings is the "settings" object of the index body (may be empty).
+	Settings     json.RawMessage
+	Capabilities Capabilities
+}
+
+// ConfigureRequest carries the plugin's own section of the host's
+// configuration, as JSON ({} when the section is absent).
+type ConfigureRequest struct {
+	Config json.RawMessage
+}
+
+// ConfigureResponse is empty today; fields may be added.
+type ConfigureResponse struct{}
+
+// DescribeRequest is empty today; fields may be added.
+type DescribeRequest struct{}
+
+// DescribeResponse lists the indexes the source provides.
+type DescribeResponse struct {
+	Indexes []IndexSpec
+}
+
+// StreamRequest asks for the documents of one index.
+type StreamRequest struct {
+	Index string
+	// Since, when not zero, asks only for documents changed at or after
+	// this time. Sources without the Since capability send everything.
+	Since time.Time
+	// Partition k of Partitions (0 <= k < n). Partitions is at least 1.
+	// Sources without the Partitions capability are asked only for 0 of 1.
+	Partition  int
+	Partitions int
+}
+
+// Writer receives the documents of a stream. Write may keep d.Source only
+// until it returns, so a source can reuse its buffers. Write returns an
+// error when the host has gone away or the stream was cancelled; the
+// source should then stop and return that error.
+type Writer interface {
+	Write(d Doc) error
+}
+
+// Source is what a plugin author implements.
+//
+//  1. Configure is called once, first, with the plugin's config section.
+//     Return an error that names the bad key when the config is unusable.
+//  2. Describe is called after Configure and may be called again; return
+//     every index the source provides, with its schema.
+//  3. Stream is called once per partition per update, possibly several at
+//     once. Write each document to w and return nil at the end. Return
+//     ctx.Err() promptly when ctx is cancelled.
+type Source interface {
+	Configure(ctx context.Context, req *ConfigureRequest) (*ConfigureResponse, error)
+	Describe(ctx context.Context, req *DescribeRequest) (*DescribeResponse, error)
+	Stream(ctx context.Context, req *StreamRequest, w Writer) error
+}

