@@ -1,0 +1,96 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// MaxPrefixLength bounds the environment prefix, leaving room in the
+// engines' 255-byte index names for the base name and "-N".
+const MaxPrefixLength = 64
+
+// Kinds are the accepted engine.kind values.
+var Kinds = []string{"auto", "elasticsearch", "opensearch"}
+
+func (l *loader) validate(c *Config) error {
+	if len(c.Engine.URLs) == 0 {
+		return l.errorf("engine.urls", "must name at least one URL")
+	}
+	for _, u := range c.Engine.URLs {
+		pu, err := url.Parse(u)
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return l.errorf("engine.urls", "has %q, which is not an http:// or https:// URL", RedactURL(u))
+		}
+	}
+	if !contains(Kinds, c.Engine.Kind) {
+		return l.errorf("engine.kind", "is %q; use auto, elasticsearch or opensearch", c.Engine.Kind)
+	}
+	if c.Registry == "" {
+		return l.errorf("registry", "must not be empty")
+	}
+	if isPostgres(c.Registry) {
+		if _, err := url.Parse(c.Registry); err != nil {
+			return l.errorf("registry", "is not a valid postgres:// URL: %s", RedactURL(c.Registry))
+		}
+	}
+	if err := ValidatePrefix(c.EnvPrefix); err != nil {
+		return l.errorf("env_prefix", "%s", err.Error())
+	}
+	if c.LockTimeout < 0 {
+		return l.errorf("lock_timeout", "must not be negative")
+	}
+	for _, b := range []struct {
+		key string
+		n   int
+	}{
+		{"bulk.workers", c.Bulk.Workers}, {"bulk.batch_size", c.Bulk.BatchSize},
+		{"bulk.flush_bytes", c.Bulk.FlushBytes}, {"bulk.retries", c.Bulk.Retries},
+	} {
+		if b.n < 0 {
+			return l.errorf(b.key, "must not be negative (got %d)", b.n)
+		}
+	}
+	seen := map[string]int{}
+	for i, p := range c.Plugins {
+		key := "plugins[" + strconv.Itoa(i) + "]"
+		if p.Name == "" {
+			return l.errorf(key+".name", "is missing; every plugin needs a name")
+		}
+		if p.Path == "" {
+			return l.errorf(key+".path", "is missing for plugin %q", p.Name)
+		}
+		if j, dup := seen[p.Name]; dup {
+			return l.errorf(key+".name", "repeats the name %q of plugins[%d]; plugin names must be unique", p.Name, j)
+		}
+		seen[p.Name] = i
+	}
+	return nil
+}
+
+// ValidatePrefix checks that an environment prefix is usable in index
+// names on both Elasticsearch and OpenSearch: lower case, none of
+// \ / * ? " < > | , # : or space, not starting with - _ + or ., not . or
+// .., and at most MaxPrefixLength bytes. The empty prefix is valid.
+func ValidatePrefix(p string) error {
+	if p == "" {
+		return nil
+	}
+	if p == "." || p == ".." {
+		return fmt.Errorf("must not be %q", p)
+	}
+	if len(p) > MaxPrefixLength {
+		return fmt.Errorf("is %d bytes long; the limit is %d", len(p), MaxPrefixLength)
+	}
+	if strings.ToLower(p) != p {
+		return fmt.Errorf("%q has upper-case letters; index names must be lower case", p)
+	}
+	if strings.ContainsAny(p[:1], "-_+.") {
+		return fmt.Errorf("%q must not start with -, _, + or .", p)
+	}
+	if i := strings.IndexAny(p, "\\/*?\"<>|,#: \t\n"); i >= 0 {
+		return fmt.Errorf("%q contains %q, which index names may not contain", p, p[i:i+1])
+	}
+	return nil
+}
