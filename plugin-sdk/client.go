@@ -3,71 +3,293 @@ package sdk
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
-// errTODO marks what the plugin SDK issue fills in.
-var errTODO = errors.New("sdk: not implemented yet")
+// Plugin is a running plugin binary, seen from the host. Its methods may
+// be called from several goroutines; Stream may run several partitions at
+// once.
+type Plugin struct {
+	name   string
+	path   string
+	opts   *startOptions
+	client *plugin.Client          // nil when not a subprocess (Dispense)
+	proto  plugin.ClientProtocol   // closed by Close when client is nil
+	cmd    *exec.Cmd               // nil when not a subprocess
+	conn   *grpc.ClientConn
+	stderr *tailBuffer
 
-// StartOption configures Start.
-type StartOption func(*startOptions) error
-
-type startOptions struct{}
-
-// Plugin is a running plugin binary, seen from the host.
-type Plugin struct{}
+	mu     sync.Mutex
+	closed bool
+}
 
 // Start runs the plugin binary at path, negotiates the handshake and
-// returns a client. name is how errors refer to the plugin.
+// returns a client. name is how errors refer to the plugin. On any error
+// the process is already stopped. Close must be called to stop it.
 func Start(ctx context.Context, name, path string, opts ...StartOption) (*Plugin, error) {
-	return nil, errTODO
+	fail := func(err error) error { return &PluginError{Plugin: name, Op: "start", Err: err} }
+	o, err := newStartOptions(opts)
+	if err != nil {
+		return nil, fail(err)
+	}
+	if err := checkBinary(path); err != nil {
+		return nil, fail(err)
+	}
+	p := &Plugin{name: name, path: path, opts: o, cmd: exec.Command(path), stderr: &tailBuffer{max: 8 << 10}}
+	var stderr io.Writer = p.stderr
+	if o.stderr != nil {
+		stderr = io.MultiWriter(p.stderr, o.stderr)
+	}
+	p.client = plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  Handshake,
+		Plugins:          map[string]plugin.Plugin{PluginName: &grpcPlugin{}},
+		Cmd:              p.cmd,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		Managed:          false,
+		StartTimeout:     o.startTimeout,
+		Stderr:           stderr,
+		SyncStderr:       stderr,
+		Logger: hclog.New(&hclog.LoggerOptions{
+			Name:   "plugin." + name,
+			Level:  hclog.Warn,
+			Output: o.logOutput,
+		}),
+		GRPCDialOptions: []grpc.DialOption{
+			grpc.WithReadBufferSize(256 << 10),
+			grpc.WithInitialWindowSize(4 << 20),
+			grpc.WithInitialConnWindowSize(16 << 20),
+		},
+	})
+
+	// Start blocks up to the start timeout; ctx cancels it too.
+	started := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			p.client.Kill()
+		case <-started:
+		}
+	}()
+	rpc, err := p.client.Client()
+	close(started)
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		p.client.Kill()
+		return nil, fail(p.startError(err))
+	}
+	if err := p.dispense(rpc); err != nil {
+		p.client.Kill()
+		return nil, fail(err)
+	}
+	return p, nil
+}
+
+// Dispense wraps a go-plugin client that is already connected to a demhost
+// source, such as the one go-plugin's TestPluginGRPCConn returns (package
+// sdktest does this). Close closes c. Of the options only the idle timeout
+// applies.
+func Dispense(name string, c plugin.ClientProtocol, opts ...StartOption) (*Plugin, error) {
+	o, err := newStartOptions(opts)
+	if err != nil {
+		return nil, &PluginError{Plugin: name, Op: "start", Err: err}
+	}
+	p := &Plugin{name: name, opts: o, proto: c}
+	if err := p.dispense(c); err != nil {
+		return nil, &PluginError{Plugin: name, Op: "start", Err: err}
+	}
+	return p, nil
+}
+
+func (p *Plugin) dispense(rpc plugin.ClientProtocol) error {
+	raw, err := rpc.Dispense(PluginName)
+	if err != nil {
+		return fmt.Errorf("%w: dispense %q: %v", ErrNotAPlugin, PluginName, err)
+	}
+	conn, ok := raw.(*grpc.ClientConn)
+	if !ok {
+		return fmt.Errorf("%w: dispensed %T, want a gRPC connection", ErrNotAPlugin, raw)
+	}
+	p.conn = conn
+	return nil
+}
+
+func checkBinary(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("binary %s does not exist: %w", path, fs.ErrNotExist)
+	case err != nil:
+		return fmt.Errorf("binary %s: %w", path, err)
+	case st.IsDir():
+		return fmt.Errorf("binary %s is a directory", path)
+	case st.Mode().Perm()&0o111 == 0:
+		return fmt.Errorf("binary %s is not executable: %w", path, fs.ErrPermission)
+	}
+	return nil
+}
+
+// startError explains why go-plugin could not start the binary. go-plugin
+// reports these only as text, so this matches its (pinned) messages.
+func (p *Plugin) startError(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "Incompatible API version"):
+		return fmt.Errorf("%w: %s speaks another version than this host's %d (%s); rebuild the plugin with a matching plugin-sdk",
+			ErrProtocolVersion, p.path, ProtocolVersion, firstLine(msg))
+	case strings.Contains(msg, "timeout while waiting for plugin to start"):
+		return fmt.Errorf("%w: %s did not complete the handshake within %s; is it a demhost source plugin?",
+			ErrTimeout, p.path, p.opts.startTimeout)
+	case strings.Contains(msg, "plugin exited before we could connect"),
+		strings.Contains(msg, "Unrecognized remote plugin message"),
+		strings.Contains(msg, "Unsupported plugin protocol"),
+		strings.Contains(msg, "incompatible core API version"):
+		return fmt.Errorf("%w: %s did not answer the demhost handshake (%s)", ErrNotAPlugin, p.path, p.diagnosis(msg))
+	}
+	return fmt.Errorf("%s: %w", p.path, err)
+}
+
+// diagnosis says what the process did instead of a handshake.
+func (p *Plugin) diagnosis(msg string) string {
+	var parts []string
+	if p.waitExited(2 * time.Second) {
+		parts = append(parts, p.cmd.ProcessState.String())
+	} else {
+		parts = append(parts, firstLine(msg))
+	}
+	if s := p.stderr.summary(); s != "" {
+		parts = append(parts, fmt.Sprintf("stderr: %q", s))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// waitExited reports whether the process has exited, waiting up to d for
+// go-plugin to notice: a broken connection is seen before the exit.
+func (p *Plugin) waitExited(d time.Duration) bool {
+	if p.client == nil {
+		return false
+	}
+	deadline := time.Now().Add(d)
+	for !p.client.Exited() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
+}
+
+// callError turns a failed call's error into the error the host sees.
+func (p *Plugin) callError(ctx context.Context, err error, timedOut bool) error {
+	if timedOut {
+		return fmt.Errorf("%w: no answer for %s; the plugin may be hung", ErrTimeout, p.opts.idleTimeout)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if code := status.Code(err); code == codes.Unavailable || code == codes.Canceled || code == codes.Internal {
+		if p.waitExited(2 * time.Second) {
+			msg := fmt.Sprintf("%v: %s", ErrPluginExited, p.cmd.ProcessState)
+			if s := p.stderr.summary(); s != "" {
+				msg += fmt.Sprintf(" (stderr: %q)", s)
+			}
+			return &remoteError{msg: msg, kind: ErrPluginExited}
+		}
+		if p.isClosed() {
+			return ErrClosed
+		}
+	}
+	return fromStatus(err)
+}
+
+// Pid is the plugin's process id, or 0 when it is not a subprocess.
+func (p *Plugin) Pid() int {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
 }
 
 // Name is the plugin's configured name.
-func (p *Plugin) Name() string { return "" }
+func (p *Plugin) Name() string { return p.name }
 
 // Configure forwards to the plugin.
 func (p *Plugin) Configure(ctx context.Context, req *ConfigureRequest) (*ConfigureResponse, error) {
-	return nil, errTODO
+	err := p.unary(ctx, "configure", func(ctx context.Context) error {
+		return p.conn.Invoke(ctx, methodConfigure, toProtoConfigureRequest(req), new(pbConfigureResponse))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ConfigureResponse{}, nil
 }
 
 // Describe forwards to the plugin.
 func (p *Plugin) Describe(ctx context.Context, req *DescribeRequest) (*DescribeResponse, error) {
-	return nil, errTODO
+	resp := new(pbDescribeResponse)
+	err := p.unary(ctx, "describe", func(ctx context.Context) error {
+		return p.conn.Invoke(ctx, methodDescribe, new(pbDescribeRequest), resp)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return fromProtoDescribeResponse(resp), nil
 }
 
-// Stream reads one partition and calls fn for each batch, in order. The
-// batch and its documents' bytes are valid only until fn returns.
-func (p *Plugin) Stream(ctx context.Context, req *StreamRequest, fn func(*Batch) error) error {
-	return errTODO
+// unary runs one call under the idle timeout.
+func (p *Plugin) unary(ctx context.Context, op string, call func(context.Context) error) error {
+	if p.isClosed() {
+		return &PluginError{Plugin: p.name, Op: op, Err: ErrClosed}
+	}
+	cctx, cancel := context.WithTimeout(ctx, p.opts.idleTimeout)
+	defer cancel()
+	if err := call(cctx); err != nil {
+		timedOut := ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded)
+		return &PluginError{Plugin: p.name, Op: op, Err: p.callError(ctx, err, timedOut)}
+	}
+	return nil
 }
 
-// Close stops the plugin process.
-func (p *Plugin) Close() error { return errTODO }
-
-// Local runs a Source in-process with the same methods as Plugin, so the
-// host and tests can use a source without a binary.
-type Local struct{}
-
-// NewLocal wraps src.
-func NewLocal(name string, src Source) *Local { return &Local{} }
-
-// Name is the source's name.
-func (l *Local) Name() string { return "" }
-
-// Configure calls the source.
-func (l *Local) Configure(ctx context.Context, req *ConfigureRequest) (*ConfigureResponse, error) {
-	return nil, errTODO
+// Close stops the plugin process (or closes the connection given to
+// Dispense). It is safe to call more than once.
+func (p *Plugin) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	if p.client != nil {
+		p.client.Kill()
+		return nil
+	}
+	if p.proto != nil {
+		return p.proto.Close()
+	}
+	return nil
 }
 
-// Describe calls the source.
-func (l *Local) Describe(ctx context.Context, req *DescribeRequest) (*DescribeResponse, error) {
-	return nil, errTODO
+func (p *Plugin) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
 }
-
-// Stream calls the source, batching its documents as Serve would.
-func (l *Local) Stream(ctx context.Context, req *StreamRequest, fn func(*Batch) error) error {
-	return errTODO
-}
-
-// Close does nothing for a local source.
-func (l *Local) Close() error { return nil }

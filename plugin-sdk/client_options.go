@@ -1,0 +1,83 @@
+package sdk
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// StartOption configures Start.
+type StartOption func(*startOptions) error
+
+// Defaults of the Start options.
+const (
+	DefaultStartTimeout = 10 * time.Second
+	DefaultIdleTimeout  = 60 * time.Second
+)
+
+type startOptions struct {
+	startTimeout time.Duration
+	idleTimeout  time.Duration
+	logOutput    io.Writer
+	stderr       io.Writer
+}
+
+func newStartOptions(opts []StartOption) (*startOptions, error) {
+	o := &startOptions{
+		startTimeout: DefaultStartTimeout,
+		idleTimeout:  DefaultIdleTimeout,
+		logOutput:    os.Stderr,
+	}
+	for _, opt := range opts {
+		if err := opt(o); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// WithStartTimeout bounds the handshake (default DefaultStartTimeout).
+func WithStartTimeout(d time.Duration) StartOption {
+	return func(o *startOptions) error {
+		if d <= 0 {
+			return fmt.Errorf("start timeout %s: must be positive", d)
+		}
+		o.startTimeout = d
+		return nil
+	}
+}
+
+// WithIdleTimeout bounds how long Stream waits for the next batch, and how
+// long Configure and Describe may take (default DefaultIdleTimeout). The
+// time the host spends in Stream's callback does not count.
+func WithIdleTimeout(d time.Duration) StartOption {
+	return func(o *startOptions) error {
+		if d <= 0 {
+			return fmt.Errorf("idle timeout %s: must be positive", d)
+		}
+		o.idleTimeout = d
+		return nil
+	}
+}
+
+// WithLogOutput is where the plugin's warnings and errors are logged
+// (default os.Stderr; io.Discard silences them).
+func WithLogOutput(w io.Writer) StartOption {
+	return func(o *startOptions) error {
+		if w == nil {
+			return fmt.Errorf("log output: must not be nil")
+		}
+		o.logOutput = w
+		return nil
+	}
+}
+
+// WithStderr also copies every line the plugin writes to its stderr to w
+// (default: none; the last lines are kept for error messages anyway).
+func WithStderr(w io.Writer) StartOption {
+	return func(o *startOptions) error {
+		o.stderr = w
+		return nil
+	}
+}

@@ -1,0 +1,97 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+)
+
+// Local runs a Source in-process with the same methods as Plugin, so the
+// host and tests can use a source without a binary. Its Stream batches and
+// validates documents exactly as the gRPC path does, and a panic in the
+// source becomes an error.
+type Local struct {
+	name string
+	src  Source
+	opts *serveOptions
+}
+
+// NewLocal wraps src.
+func NewLocal(name string, src Source) *Local {
+	o, _ := newServeOptions(nil)
+	return &Local{name: name, src: src, opts: o}
+}
+
+// Name is the source's name.
+func (l *Local) Name() string { return l.name }
+
+// Configure calls the source.
+func (l *Local) Configure(ctx context.Context, req *ConfigureRequest) (resp *ConfigureResponse, err error) {
+	defer l.recover("configure", "", &err)
+	r := *req
+	if len(r.Config) == 0 {
+		r.Config = []byte("{}")
+	}
+	if _, err := l.src.Configure(ctx, &r); err != nil {
+		return nil, &PluginError{Plugin: l.name, Op: "configure", Err: err}
+	}
+	return &ConfigureResponse{}, nil
+}
+
+// Describe calls the source.
+func (l *Local) Describe(ctx context.Context, req *DescribeRequest) (resp *DescribeResponse, err error) {
+	defer l.recover("describe", "", &err)
+	resp, err = l.src.Describe(ctx, req)
+	if err != nil {
+		return nil, &PluginError{Plugin: l.name, Op: "describe", Err: err}
+	}
+	return resp, nil
+}
+
+// Stream calls the source, batching its documents as Serve would.
+func (l *Local) Stream(ctx context.Context, req *StreamRequest, fn func(*Batch) error) (err error) {
+	defer l.recover("stream", req.Index, &err)
+	r := *req
+	if r.Partitions < 1 {
+		r.Partitions = 1
+	}
+	var dec batchDecoder
+	var fnErr, badErr error
+	pos := 0
+	w := newBatchWriter(ctx, l.opts, func(buf *[]byte, _ int) error {
+		defer bufferPool{}.Put(buf)
+		b, err := dec.decode(*buf, pos)
+		if err != nil {
+			badErr = err
+			return err
+		}
+		pos += len(b.Docs)
+		if err := fn(b); err != nil {
+			fnErr = err
+			return err
+		}
+		return nil
+	})
+	defer w.release()
+	err = l.src.Stream(ctx, &r, w)
+	if err == nil {
+		err = w.Flush()
+	}
+	switch {
+	case fnErr != nil:
+		return fnErr
+	case badErr != nil:
+		err = badErr
+	case err == nil:
+		return nil
+	}
+	return &PluginError{Plugin: l.name, Op: "stream", Index: req.Index, Err: err}
+}
+
+func (l *Local) recover(op, index string, err *error) {
+	if r := recover(); r != nil {
+		*err = &PluginError{Plugin: l.name, Op: op, Index: index, Err: fmt.Errorf("source panicked: %v", r)}
+	}
+}
+
+// Close does nothing for a local source.
+func (l *Local) Close() error { return nil }
