@@ -1,0 +1,117 @@
+package movies
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	sdk "github.com/demhost/demhost/plugin-sdk"
+)
+
+// Config is the plugin's section of the host configuration.
+type Config struct {
+	// Synthetic is the number of generated movies to serve; 0 (the
+	// default) serves the 100-film fixture instead.
+	Synthetic int `json:"synthetic"`
+	// Seed picks the synthetic data set; the default is 0.
+	Seed uint64 `json:"seed"`
+	// Index is the index name; the default is "movies".
+	Index string `json:"index"`
+}
+
+// Source serves the movies index. Create it with New; call Configure first.
+type Source struct {
+	cfg     Config
+	fixture [][]byte // fixture document sources, when Synthetic is 0
+	ids     []string
+}
+
+var _ sdk.Source = (*Source)(nil)
+
+// New returns an unconfigured movies source.
+func New() *Source { return &Source{cfg: Config{Index: DefaultIndex}} }
+
+// ParseConfig decodes and checks a config section. Unknown keys are errors.
+func ParseConfig(raw json.RawMessage) (Config, error) {
+	cfg := Config{Index: DefaultIndex}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return cfg, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, fmt.Errorf("movies: config: %w", err)
+	}
+	switch {
+	case cfg.Synthetic < 0:
+		return cfg, fmt.Errorf("movies: config key \"synthetic\": %d is negative; use 0 for the fixture or a count of movies", cfg.Synthetic)
+	case cfg.Index == "":
+		return cfg, fmt.Errorf("movies: config key \"index\": empty; leave it out for %q", DefaultIndex)
+	}
+	return cfg, nil
+}
+
+// Configure reads the config: {"synthetic": N, "seed": S, "index": "movies"}.
+func (s *Source) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
+	cfg, err := ParseConfig(req.Config)
+	if err != nil {
+		return nil, err
+	}
+	s.cfg, s.fixture, s.ids = cfg, nil, nil
+	if cfg.Synthetic == 0 {
+		for _, m := range Fixture() {
+			src, err := json.Marshal(m)
+			if err != nil {
+				return nil, fmt.Errorf("movies: encode fixture film %s: %w", m.ID, err)
+			}
+			s.fixture = append(s.fixture, src)
+			s.ids = append(s.ids, m.ID)
+		}
+	}
+	return &sdk.ConfigureResponse{}, nil
+}
+
+// Describe returns the one index, which supports partitions but neither
+// since (the data never changes) nor deletes.
+func (s *Source) Describe(ctx context.Context, req *sdk.DescribeRequest) (*sdk.DescribeResponse, error) {
+	return &sdk.DescribeResponse{Indexes: []sdk.IndexSpec{{
+		Name:         s.cfg.Index,
+		Mappings:     Mappings,
+		Settings:     Settings,
+		Capabilities: sdk.Capabilities{Partitions: true},
+	}}}, nil
+}
+
+// Stream writes movie i to partition i % Partitions. Since is ignored: the
+// data never changes, so every stream sends everything.
+func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Writer) error {
+	if req.Index != s.cfg.Index {
+		return fmt.Errorf("movies: stream: unknown index %q; this source provides %q", req.Index, s.cfg.Index)
+	}
+	k, n := req.Partition, max(req.Partitions, 1)
+	if k < 0 || k >= n {
+		return fmt.Errorf("movies: stream %s: partition %d out of range 0..%d", req.Index, k, n-1)
+	}
+	if s.cfg.Synthetic == 0 {
+		for i := k; i < len(s.fixture); i += n {
+			if err := write(ctx, w, sdk.Doc{ID: s.ids[i], Source: s.fixture[i]}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for id, src := range GeneratePartition(s.cfg.Synthetic, s.cfg.Seed, k, n) {
+		if err := write(ctx, w, sdk.Doc{ID: id, Source: src}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func write(ctx context.Context, w sdk.Writer, d sdk.Doc) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return w.Write(d)
+}
