@@ -2,12 +2,15 @@ package registry
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 )
 
-// errTODO marks methods the registry issue fills in.
-var errTODO = errors.New("registry: not implemented yet")
+// DefaultLockTimeout is how long Lock waits for a held lock unless
+// WithLockTimeout says otherwise.
+const DefaultLockTimeout = 30 * time.Second
 
 // Option configures Open.
 type Option func(*options) error
@@ -16,7 +19,8 @@ type options struct {
 	lockTimeout time.Duration
 }
 
-// WithLockTimeout sets how long Lock waits for a held lock. Default 30s.
+// WithLockTimeout sets how long Lock waits for a held lock. Default 30s;
+// 0 means a single attempt.
 func WithLockTimeout(d time.Duration) Option {
 	return func(o *options) error {
 		if d < 0 {
@@ -27,133 +31,101 @@ func WithLockTimeout(d time.Duration) Option {
 	}
 }
 
-// Registry is an open registry database.
+// Registry is an open registry database. It is safe for concurrent use.
 type Registry struct {
 	opts options
+	db   *sql.DB
+	d    dialect
+	// where names the database in errors: the redacted DSN or the path.
+	where string
 }
 
 // Open opens (and migrates) the registry at dsn: a postgres:// or
 // postgresql:// URL, or else a SQLite file path (created with its parent
 // folder when missing). Errors name the DSN with its password redacted.
+// Open fails with ErrSchemaTooNew when a newer demhost migrated the
+// database.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Registry, error) {
-	return nil, errTODO
+	o := options{lockTimeout: DefaultLockTimeout}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, fmt.Errorf("open registry %s: %w", RedactDSN(dsn), err)
+		}
+	}
+	var (
+		db  *sql.DB
+		d   dialect
+		err error
+	)
+	if isPostgresDSN(dsn) {
+		db, d, err = openPostgres(ctx, dsn)
+	} else {
+		db, d, err = openSQLite(ctx, dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r := &Registry{opts: o, db: db, d: d, where: RedactDSN(dsn)}
+	if err := r.migrate(ctx); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("migrate registry %s: %w", r.where, scrub(err, dsn))
+	}
+	return r, nil
 }
 
-// Close releases the database.
-func (r *Registry) Close() error { return errTODO }
+// Backend is "postgres" or "sqlite".
+func (r *Registry) Backend() string { return r.d.name() }
 
-// Lock takes the lock of (env, index) for action actionID, waiting up to
-// the lock timeout. It fails with a *LockedError naming the holder.
-// Release the lock with (*Lock).Release, even after ctx is cancelled.
-func (r *Registry) Lock(ctx context.Context, env, index string, actionID int64) (*Lock, error) {
-	return nil, errTODO
+// Close releases the database. Locks still held stay valid until released.
+func (r *Registry) Close() error {
+	err := r.db.Close()
+	r.d.close()
+	return err
 }
 
-// Lock is a held (env, index) lock.
-type Lock struct{}
-
-// Release frees the lock. It is safe to call more than once.
-func (l *Lock) Release() error { return errTODO }
-
-// CreateVersion allocates version N+1 of (env, index) with the given
-// schema (canonicalised and hashed here), status building, and returns it.
-// The physical name is env + index + "-" + N.
-func (r *Registry) CreateVersion(ctx context.Context, env, index string, schema []byte, codebaseID string) (Version, error) {
-	return Version{}, errTODO
+// inTx runs fn in one transaction, committed when fn returns nil.
+func (r *Registry) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := r.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
-// Versions lists the versions of (env, index), oldest first. Soft-deleted
-// versions are included only when withDeleted is true.
-func (r *Registry) Versions(ctx context.Context, env, index string, withDeleted bool) ([]Version, error) {
-	return nil, errTODO
+// q rewrites a query's ? placeholders for the backend.
+func (r *Registry) q(query string) string { return r.d.rebind(query) }
+
+// exec runs one write statement in its own transaction and fails with
+// ErrNotFound when it changed no row.
+func (r *Registry) exec(ctx context.Context, query string, args ...any) error {
+	return r.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, r.q(query), args...)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
 }
 
-// Version returns version n of (env, index) (ErrNotFound when unknown).
-func (r *Registry) Version(ctx context.Context, env, index string, n int) (Version, error) {
-	return Version{}, errTODO
-}
+// now is the registry's clock: UTC at microsecond precision, which both
+// backends store exactly.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-// SetVersionStatus sets a version's status.
-func (r *Registry) SetVersionStatus(ctx context.Context, id int64, s VersionStatus) error {
-	return errTODO
-}
-
-// DeleteVersion soft-deletes a version (sets DeletedAt). When it was the
-// active version, the index is left with no active version.
-func (r *Registry) DeleteVersion(ctx context.Context, id int64) error { return errTODO }
-
-// Indexes lists the indexes of env that have at least one version ever.
-func (r *Registry) Indexes(ctx context.Context, env string) ([]Index, error) {
-	return nil, errTODO
-}
-
-// SetActive records version n as the active version of (env, index).
-// n = 0 clears it.
-func (r *Registry) SetActive(ctx context.Context, env, index string, n int) error {
-	return errTODO
-}
-
-// Resolve turns a user's word into a base index or a version of env.
-// extra are base names known elsewhere (the plugins' indexes, which may
-// have no version yet). An unknown word gives an *UnknownNameError.
-func (r *Registry) Resolve(ctx context.Context, env, word string, extra []string) (Target, error) {
-	return Target{}, errTODO
-}
-
-// StartAction records a (with Status queued or in_progress) and returns
-// its id. StartedAt defaults to now.
-func (r *Registry) StartAction(ctx context.Context, a Action) (int64, error) {
-	return 0, errTODO
-}
-
-// SetActionStatus moves an action to in_progress (after its lock is held).
-func (r *Registry) SetActionStatus(ctx context.Context, id int64, s ActionStatus) error {
-	return errTODO
-}
-
-// UpdateActionVersion records which version an action concerns, once known.
-func (r *Registry) UpdateActionVersion(ctx context.Context, id int64, version int) error {
-	return errTODO
-}
-
-// Progress records an action's running counts.
-func (r *Registry) Progress(ctx context.Context, id int64, c Counts) error { return errTODO }
-
-// AppendLog appends a line to an action's log.
-func (r *Registry) AppendLog(ctx context.Context, id int64, line string) error { return errTODO }
-
-// FinishAction ends an action with status (complete, failed or
-// interrupted), its final counts and error text, and sets EndedAt.
-func (r *Registry) FinishAction(ctx context.Context, id int64, s ActionStatus, c Counts, errText string) error {
-	return errTODO
-}
-
-// Action returns one action.
-func (r *Registry) Action(ctx context.Context, id int64) (Action, error) {
-	return Action{}, errTODO
-}
-
-// History lists actions, newest first.
-func (r *Registry) History(ctx context.Context, f ActionFilter) ([]Action, error) {
-	return nil, errTODO
-}
-
-// SetCheckpoint stores the watermark of (env, index, version, source).
-func (r *Registry) SetCheckpoint(ctx context.Context, c Checkpoint) error { return errTODO }
-
-// GetCheckpoint returns the watermark; ok is false when there is none.
-func (r *Registry) GetCheckpoint(ctx context.Context, env, index string, version int, source string) (c Checkpoint, ok bool, err error) {
-	return Checkpoint{}, false, errTODO
-}
-
-// ResetEnv deletes every row of env except the version counters, so that
-// version numbers are never reused after a reset. Other environments are
-// untouched.
-func (r *Registry) ResetEnv(ctx context.Context, env string) error { return errTODO }
-
-// CanonicalSchema returns the canonical JSON of a schema (sorted keys, no
-// insignificant whitespace, index name and prefix-bearing settings such as
-// index.provided_name and index.uuid removed) and its hex SHA-256 hash.
-func CanonicalSchema(schema []byte) (canonical []byte, hash string, err error) {
-	return nil, "", errTODO
+func nullTime(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
 }

@@ -107,9 +107,9 @@ type Target struct {
 	Version int    // 0 when the word named the base index
 }
 
-// ActionFilter selects actions for History. Zero fields match everything.
+// ActionFilter selects actions for History.
 type ActionFilter struct {
-	Env   string
-	Index string
-	Limit int // default 100
+	Env   string // always matched exactly: "" is the environment with no prefix
+	Index string // "" matches every index of Env
+	Limit int    // default 100
 }

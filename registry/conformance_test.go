@@ -1,0 +1,609 @@
+package registry_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/demhost/demhost/internal/testenv"
+	"github.com/demhost/demhost/registry"
+)
+
+const schemaA = `{"mappings":{"properties":{"title":{"type":"text"}}},"settings":{"number_of_shards":1}}`
+const schemaB = `{"mappings":{"properties":{"title":{"type":"keyword"}}},"settings":{"number_of_shards":1}}`
+
+// runConformance is the suite every backend passes. fresh returns the DSN
+// of a new, empty registry database.
+func runConformance(t *testing.T, fresh func(t *testing.T) string) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, fresh func(t *testing.T) string)
+	}{
+		{"Versions", testVersions},
+		{"NumbersNeverReused", testNumbersNeverReused},
+		{"ConcurrentCreate", testConcurrentCreate},
+		{"ActiveVersion", testActiveVersion},
+		{"Resolve", testResolve},
+		{"EnvironmentIsolation", testEnvironmentIsolation},
+		{"Actions", testActions},
+		{"ProgressSeenByOtherConnection", testProgressSeenByOtherConnection},
+		{"History", testHistory},
+		{"Checkpoints", testCheckpoints},
+		{"ResetEnv", testResetEnv},
+		{"ConcurrentMigration", testConcurrentMigration},
+		{"SchemaTooNew", testSchemaTooNew},
+		{"LockRace", testLockRace},
+		{"LockTimeoutNamesHolder", testLockTimeoutNamesHolder},
+		{"LocksIndependent", testLocksIndependent},
+		{"LockReleasedAfterCancel", testLockReleasedAfterCancel},
+		{"LockReleasedWhenProcessDies", testLockReleasedWhenProcessDies},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t, fresh)
+		})
+	}
+}
+
+func testVersions(t *testing.T, fresh func(t *testing.T) string) {
+	ctx := testenv.Context(t)
+	r := open(t, fresh(t))
+	env := uniqueEnv(t)
+
+	v1, err := r.CreateVersion(ctx, env, "movies", []byte(schemaA), "code1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	canonical, hash, _ := registry.CanonicalSchema([]byte(schemaA))
+	want := registry.Version{ID: v1.ID, Env: env, Index: "movies", Number: 1, Name: env + "movies-1",
+		Schema: canonical, Hash: hash, CodebaseID: "code1", Status: registry.VersionBuilding, CreatedAt: v1.CreatedAt}
+	if !equalVersion(v1, want) {
+		t.Fatalf("created %+v, want %+v", v1, want)
+	}
+	if time.Since(v1.CreatedAt) > time.Minute || v1.CreatedAt.Location() != time.UTC {
+		t.Errorf("CreatedAt = %v, want about now in UTC", v1.CreatedAt)
+	}
+	if v1.Label() != "movies-1" {
+		t.Errorf("Label = %q", v1.Label())
+	}
+	v2, err := r.CreateVersion(ctx, env, "movies", []byte(schemaB), "code2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v2.Number != 2 || v2.Hash == v1.Hash {
+		t.Errorf("second version: number %d hash %s (first %s)", v2.Number, v2.Hash, v1.Hash)
+	}
+	if _, err := r.CreateVersion(ctx, env, "movies", []byte(`{not json`), ""); err == nil {
+		t.Error("CreateVersion accepted invalid JSON")
+	}
+
+	if err := r.SetVersionStatus(ctx, v1.ID, registry.VersionReady); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetVersionStatus(ctx, v1.ID, "bogus"); err == nil {
+		t.Error("SetVersionStatus accepted an unknown status")
+	}
+	if err := r.SetVersionStatus(ctx, 1<<40, registry.VersionReady); !errors.Is(err, registry.ErrNotFound) {
+		t.Errorf("SetVersionStatus of unknown id: %v, want ErrNotFound", err)
+	}
+	got, err := r.Version(ctx, env, "movies", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Status = registry.VersionReady
+	if !equalVersion(got, want) {
+		t.Errorf("Version(1) = %+v, want %+v", got, want)
+	}
+	if _, err := r.Version(ctx, env, "movies", 9); !errors.Is(err, registry.ErrNotFound) {
+		t.Errorf("Version(9): %v, want ErrNotFound", err)
+	}
+
+	if err := r.DeleteVersion(ctx, v1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.DeleteVersion(ctx, v1.ID); err != nil {
+		t.Errorf("deleting again: %v", err)
+	}
+	if err := r.DeleteVersion(ctx, 1<<40); !errors.Is(err, registry.ErrNotFound) {
+		t.Errorf("DeleteVersion of unknown id: %v, want ErrNotFound", err)
+	}
+	live, err := r.Versions(ctx, env, "movies", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if numbers(live) != "[2]" {
+		t.Errorf("live versions %s, want [2]", numbers(live))
+	}
+	all, err := r.Versions(ctx, env, "movies", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if numbers(all) != "[1 2]" || all[0].DeletedAt == nil || all[1].DeletedAt != nil {
+		t.Errorf("all versions %s, deleted %v/%v", numbers(all), all[0].DeletedAt, all[1].DeletedAt)
+	}
+}
+
+func equalVersion(a, b registry.Version) bool {
+	return a.ID == b.ID && a.Env == b.Env && a.Index == b.Index && a.Number == b.Number && a.Name == b.Name &&
+		string(a.Schema) == string(b.Schema) && a.Hash == b.Hash && a.CodebaseID == b.CodebaseID &&
+		a.Status == b.Status && a.CreatedAt.Equal(b.CreatedAt) && (a.DeletedAt == nil) == (b.DeletedAt == nil)
+}
+
+func numbers(vs []registry.Version) string {
+	var ns []int
+	for _, v := range vs {
+		ns = append(ns, v.Number)
+	}
+	return fmt.Sprint(ns)
+}
+
+func testNumbersNeverReused(t *testing.T, fresh func(t *testing.T) string) {
+	ctx := testenv.Context(t)
+	r := open(t, fresh(t))
+	env := uniqueEnv(t)
+	create := func() registry.Version {
+		t.Helper()
+		v, err := r.CreateVersion(ctx, env, "movies", []byte(schemaA), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	create()
+	v2 := create()
+	if err := r.DeleteVersion(ctx, v2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if v := create(); v.Number != 3 {
+		t.Errorf("after dropping 2, new version is %d, want 3", v.Number)
+	}
+	if err := r.ResetEnv(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	if v := create(); v.Number != 4 || v.Name != env+"movies-4" {
+		t.Errorf("after a reset, new version is %d (%s), want 4", v.Number, v.Name)
+	}
+}
+
+func testConcurrentCreate(t *testing.T, fresh func(t *testing.T) string) {
+	ctx := testenv.Context(t)
+	r := open(t, fresh(t))
+	env := uniqueEnv(t)
+	const n = 8
+	got := make([]int, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			v, err := r.CreateVersion(ctx, env, "movies", []byte(schemaA), "")
+			got[i], errs[i] = v.Number, err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	if want := []int{1, 2, 3, 4, 5, 6, 7, 8}; !slices.Equal(got, want) {
+		t.Errorf("concurrent numbers %v, want %v", got, want)
+	}
+}
+
+func testActiveVersion(t *testing.T, fresh func(t *testing.T) string) {
+	ctx := testenv.Context(t)
+	r := open(t, fresh(t))
+	env := uniqueEnv(t)
+	v1, _ := r.CreateVersion(ctx, env, "movies", []byte(schemaA), "")
+	if _, err := r.CreateVersion(ctx, env, "movies", []byte(schemaA), ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.CreateVersion(ctx, env, "books", []byte(schemaA), ""); err != nil {
+		t.Fatal(err)
+	}
+	active := func() string {
+		t.Helper()
+		ixs, err := r.Indexes(ctx, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(ixs)
+	}
+	if got, want := active(), fmt.Sprintf("[{%[1]s books 0} {%[1]s movies 0}]", env); got != want {
+		t.Errorf("Indexes = %s, want %s", got, want)
+	}
+	if err := r.SetActive(ctx, env, "movies", 1); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := active(), fmt.Sprintf("[{%[1]s books 0} {%[1]s movies 1}]", env); got != want {
+		t.Errorf("after SetActive: %s, want %s", got, want)
+	}
+	if err := r.SetActive(ctx, env, "movies", 7); !errors.Is(err, registry.ErrNotFound) {
+		t.Errorf("SetActive of a missing version: %v, want ErrNotFound", err)
+	}
+	if err := r.DeleteVersion(ctx, v1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := active(), fmt.Sprintf("[{%[1]s books 0} {%[1]s movies 0}]", env); got != want {
+		t.Errorf("after deleting the active version: %s, want %s", got, want)
+	}
+	if err := r.SetActive(ctx, env, "movies", 1); !errors.Is(err, registry.ErrNotFound) {
+		t.Errorf("SetActive of a deleted version: %v, want ErrNotFound", err)
+	}
+	if err := r.SetActive(ctx, env, "movies", 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetActive(ctx, env, "movies", 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := active(), fmt.Sprintf("[{%[1]s books 0} {%[1]s movies 0}]", env); got != want {
+		t.Errorf("after clearing: %s, want %s", got, want)
+	}
+}
+
+func testResolve(t *testing.T, fresh func(t *testing.T) string) {
+	ctx := testenv.Context(t)
+	r := open(t, fresh(t))
+	env, other := uniqueEnv(t), uniqueEnv(t)
+	for _, ix := range []string{"movies", "movies", "movies", "web-2", "web-2"} {
+		if _, err := r.CreateVersion(ctx, env, ix, []byte(schemaA), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v3, _ := r.Version(ctx, env, "movies", 3)
+	if err := r.DeleteVersion(ctx, v3.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.CreateVersion(ctx, other, "secret", []byte(schemaA), ""); err != nil {
+		t.Fatal(err)
+	}
+	extra := []string{"books"}
+	known := []string{"books", "movies", "movies-1", "movies-2", "web-2", "web-2-1", "web-2-2"}
+	tests := []struct {
+		word string
+		want registry.Target
+		ok   bool
+	}{
+		{"movies", registry.Target{Index: "movies"}, true},
+		{"movies-2", registry.Target{Index: "movies", Version: 2}, true},
+		{"movies-3", registry.Target{}, false}, // deleted
+		{"movies-9", registry.Target{}, false},
+		{"movies-02", registry.Target{}, false},
+		{"movies-0", registry.Target{}, false},
+		{"books", registry.Target{Index: "books"}, true}, // known only from extra
+		{"books-1", registry.Target{}, false},
+		{"web-2", registry.Target{Index: "web-2"}, true}, // the base name, not version 2 of "web"
+		{"web-2-1", registry.Target{Index: "web-2", Version: 1}, true},
+		{"secret", registry.Target{}, false}, // another environment's index
+		{"secret-1", registry.Target{}, false},
+		{"", registry.Target{}, false},
+	}
+	for _, tc := range tests {
+		got, err := r.Resolve(ctx, env, tc.word, extra)
+		if tc.ok {
+			if err != nil || got != tc.want {
+				t.Errorf("Resolve(%q) = %+v, %v; want %+v", tc.word, got, err, tc.want)
+			}
+			continue
+		}
+		var ue *registry.UnknownNameError
+		if !errors.As(err, &ue) || !errors.Is(err, registry.ErrUnknownName) {
+			t.Errorf("Resolve(%q) = %+v, %v; want an UnknownNameError", tc.word, got, err)
+			continue
+		}
+		if ue.Name != tc.word || !slices.Equal(ue.Known, known) {
+			t.Errorf("Resolve(%q) error names %q and knows %v, want %v", tc.word, ue.Name, ue.Known, known)
+		}
+	}
+	_, err := r.Resolve(ctx, uniqueEnv(t), "movies", nil)
+	if err == nil || err.Error() != `unknown index or version "movies": no indexes are known` {
+		t.Errorf("Resolve in an empty environment: %v", err)
+	}
+}
+
+func testEnvironmentIsolation(t *testing.T, fresh func(t *testing.T) string) {
+	ctx := testenv.Context(t)
+	r := open(t, fresh(t))
+	a, b := uniqueEnv(t), uniqueEnv(t)
+	for _, env := range []string{a, a, b} {
+		if _, err := r.CreateVersion(ctx, env, "movies", []byte(schemaA), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.StartAction(ctx, registry.Action{Env: b, Index: "movies", Kind: registry.ActionCreate}); err != nil {
+		t.Fatal(err)
+	}
+	vb, err := r.Versions(ctx, b, "movies", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if numbers(vb) != "[1]" || vb[0].Name != b+"movies-1" {
+		t.Errorf("env %s versions %s (%v), want [1] counted on its own", b, numbers(vb), vb)
+	}
+	if err := r.SetActive(ctx, a, "movies", 2); err != nil {
+		t.Fatal(err)
+	}
+	if ixs, _ := r.Indexes(ctx, b); len(ixs) != 1 || ixs[0].Active != 0 {
+		t.Errorf("activating in %s changed %s: %v", a, b, ixs)
+	}
+	if _, err := r.Resolve(ctx, b, "movies-2", nil); err == nil {
+		t.Errorf("env %s resolved env %s's version movies-2", b, a)
+	}
+	if err := r.ResetEnv(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if ixs, _ := r.Indexes(ctx, a); len(ixs) != 0 {
+		t.Errorf("after reset, %s still lists %v", a, ixs)
+	}
+	if vs, _ := r.Versions(ctx, b, "movies", true); len(vs) != 1 {
+		t.Errorf("resetting %s changed %s's versions: %v", a, b, vs)
+	}
+	if h, _ := r.History(ctx, registry.ActionFilter{Env: b}); len(h) != 1 {
+		t.Errorf("resetting %s changed %s's history: %v", a, b, h)
+	}
+	if h, _ := r.History(ctx, registry.ActionFilter{Env: a}); len(h) != 0 {
+		t.Errorf("%s's history shows %d actions of %s", a, len(h), b)
+	}
+}
+
+func testActions(t *testing.T, fresh func(t *testing.T) string) {
+	ctx := testenv.Context(t)
+	r := open(t, fresh(t))
+	env := uniqueEnv(t)
+	start := time.Date(2024, 5, 6, 7, 8, 9, 123456000, time.UTC)
+	id, err := r.StartAction(ctx, registry.Action{Env: env, Index: "movies", Kind: registry.ActionUpdate,
+		StartedAt: start, Argv: []string{"demhost", "update", "movies"}, CodebaseID: "abc",
+		Params: json.RawMessage(`{"workers":4}`), ParentID: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := r.Action(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Status != registry.ActionQueued || !a.StartedAt.Equal(start) || a.EndedAt != nil || a.Host == "" ||
+		a.User == "" || a.ParentID != 7 || !slices.Equal(a.Argv, []string{"demhost", "update", "movies"}) ||
+		string(a.Params) != `{"workers":4}` || a.CodebaseID != "abc" {
+		t.Errorf("started action %+v", a)
+	}
+	for _, step := range []error{
+		r.SetActionStatus(ctx, id, registry.ActionInProgress),
+		r.UpdateActionVersion(ctx, id, 3),
+		r.AppendLog(ctx, id, "first"),
+		r.AppendLog(ctx, id, "second"),
+		r.FinishAction(ctx, id, registry.ActionFailed, registry.Counts{Indexed: 10, Failed: 2, Deleted: 1}, "boom"),
+	} {
+		if step != nil {
+			t.Fatal(step)
+		}
+	}
+	a, err = r.Action(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Status != registry.ActionFailed || a.Version != 3 || a.Log != "first\nsecond\n" || a.Error != "boom" ||
+		a.Counts != (registry.Counts{Indexed: 10, Failed: 2, Deleted: 1}) || a.EndedAt == nil || a.EndedAt.Before(a.StartedAt) {
+		t.Errorf("finished action %+v", a)
+	}
+
+	bad := []struct {
+		name string
+		err  error
+	}{
+		{"start with a final status", func() error {
+			_, err := r.StartAction(ctx, registry.Action{Env: env, Kind: registry.ActionDrop, Status: registry.ActionComplete})
+			return err
+		}()},
+		{"start with invalid params", func() error {
+			_, err := r.StartAction(ctx, registry.Action{Env: env, Kind: registry.ActionDrop, Params: json.RawMessage(`{`)})
+			return err
+		}()},
+		{"start without kind", func() error { _, err := r.StartAction(ctx, registry.Action{Env: env}); return err }()},
+		{"finish as in_progress", r.FinishAction(ctx, id, registry.ActionInProgress, registry.Counts{}, "")},
+		{"set a final status", r.SetActionStatus(ctx, id, registry.ActionComplete)},
+	}
+	for _, tc := range bad {
+		if tc.err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+	for name, err := range map[string]error{
+		"Action":              func() error { _, err := r.Action(ctx, 1<<40); return err }(),
+		"Progress":            r.Progress(ctx, 1<<40, registry.Counts{}),
+		"AppendLog":           r.AppendLog(ctx, 1<<40, "x"),
+		"FinishAction":        r.FinishAction(ctx, 1<<40, registry.ActionComplete, registry.Counts{}, ""),
+		"SetActionStatus":     r.SetActionStatus(ctx, 1<<40, registry.ActionInProgress),
+		"UpdateActionVersion": r.UpdateActionVersion(ctx, 1<<40, 1),
+	} {
+		if !errors.Is(err, registry.ErrNotFound) {
+			t.Errorf("%s of an unknown action: %v, want ErrNotFound", name, err)
+		}
+	}
+}
+
+func testProgressSeenByOtherConnection(t *testing.T, fresh func(t *testing.T) string) {
+	ctx := testenv.Context(t)
+	dsn := fresh(t)
+	writer, reader := open(t, dsn), open(t, dsn)
+	env := uniqueEnv(t)
+	id, err := writer.StartAction(ctx, registry.Action{Env: env, Index: "movies", Kind: registry.ActionUpdate,
+		Status: registry.ActionInProgress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := int64(1); i <= 3; i++ {
+		c := registry.Counts{Indexed: 100 * i, Failed: i}
+		if err := writer.Progress(ctx, id, c); err != nil {
+			t.Fatal(err)
+		}
+		if err := writer.AppendLog(ctx, id, fmt.Sprint("batch ", i)); err != nil {
+			t.Fatal(err)
+		}
+		h, err := reader.History(ctx, registry.ActionFilter{Env: env, Index: "movies"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h) != 1 || h[0].Counts != c || h[0].Status != registry.ActionInProgress {
+			t.Fatalf("reader sees %+v, want counts %+v in progress", h, c)
+		}
+	}
+	if err := writer.FinishAction(ctx, id, registry.ActionComplete, registry.Counts{Indexed: 300}, ""); err != nil {
+		t.Fatal(err)
+	}
+	a, err := reader.Action(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Status != registry.ActionComplete || a.Log != "batch 1\nbatch 2\nbatch 3\n" {
+		t.Errorf("reader sees %+v", a)
+	}
+}
+
+func testHistory(t *testing.T, fresh func(t *testing.T) string) {
+	ctx := testenv.Context(t)
+	r := open(t, fresh(t))
+	env := uniqueEnv(t)
+	var ids []int64
+	for i := range 5 {
+		ix := "movies"
+		if i%2 == 1 {
+			ix = "books"
+		}
+		id, err := r.StartAction(ctx, registry.Action{Env: env, Index: ix, Kind: registry.ActionCreate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	tests := []struct {
+		f    registry.ActionFilter
+		want []int64
+	}{
+		{registry.ActionFilter{Env: env}, []int64{ids[4], ids[3], ids[2], ids[1], ids[0]}},
+		{registry.ActionFilter{Env: env, Index: "books"}, []int64{ids[3], ids[1]}},
+		{registry.ActionFilter{Env: env, Limit: 2}, []int64{ids[4], ids[3]}},
+		{registry.ActionFilter{Env: env, Index: "none"}, nil},
+		{registry.ActionFilter{Env: uniqueEnv(t)}, nil},
+	}
+	for _, tc := range tests {
+		h, err := r.History(ctx, tc.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, a := range h {
+			got = append(got, a.ID)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("History(%+v) = %v, want %v", tc.f, got, tc.want)
+		}
+	}
+}
+
+func testCheckpoints(t *testing.T, fresh func(t *testing.T) string) {
+	ctx := testenv.Context(t)
+	r := open(t, fresh(t))
+	env, other := uniqueEnv(t), uniqueEnv(t)
+	if _, ok, err := r.GetCheckpoint(ctx, env, "movies", 1, "films"); ok || err != nil {
+		t.Fatalf("checkpoint before any: ok %v, err %v", ok, err)
+	}
+	w1 := time.Date(2024, 1, 2, 3, 4, 5, 678901000, time.FixedZone("x", 3600))
+	w2 := w1.Add(time.Hour)
+	for _, c := range []registry.Checkpoint{
+		{Env: env, Index: "movies", Version: 1, Source: "films", Watermark: w1},
+		{Env: env, Index: "movies", Version: 1, Source: "films", Watermark: w2},
+		{Env: env, Index: "movies", Version: 2, Source: "films", Watermark: w1},
+		{Env: other, Index: "movies", Version: 1, Source: "films", Watermark: w1},
+	} {
+		if err := r.SetCheckpoint(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, ok, err := r.GetCheckpoint(ctx, env, "movies", 1, "films")
+	if err != nil || !ok || !c.Watermark.Equal(w2) || c.Source != "films" || c.Version != 1 {
+		t.Errorf("checkpoint = %+v, %v, %v; want watermark %v", c, ok, err, w2)
+	}
+	if err := r.ResetEnv(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := r.GetCheckpoint(ctx, env, "movies", 1, "films"); ok {
+		t.Error("checkpoint survived the reset")
+	}
+	if _, ok, _ := r.GetCheckpoint(ctx, other, "movies", 1, "films"); !ok {
+		t.Error("resetting one environment removed another's checkpoint")
+	}
+}
+
+func testResetEnv(t *testing.T, fresh func(t *testing.T) string) {
+	ctx := testenv.Context(t)
+	r := open(t, fresh(t))
+	env := uniqueEnv(t)
+	if _, err := r.CreateVersion(ctx, env, "movies", []byte(schemaA), ""); err != nil {
+		t.Fatal(err)
+	}
+	done, _ := r.StartAction(ctx, registry.Action{Env: env, Index: "movies", Kind: registry.ActionCreate})
+	if err := r.FinishAction(ctx, done, registry.ActionComplete, registry.Counts{}, ""); err != nil {
+		t.Fatal(err)
+	}
+	running, _ := r.StartAction(ctx, registry.Action{Env: env, Kind: registry.ActionReset, Status: registry.ActionInProgress})
+	if err := r.ResetEnv(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Action(ctx, done); !errors.Is(err, registry.ErrNotFound) {
+		t.Errorf("finished action after reset: %v, want ErrNotFound", err)
+	}
+	if err := r.FinishAction(ctx, running, registry.ActionComplete, registry.Counts{}, ""); err != nil {
+		t.Errorf("the running reset action cannot finish: %v", err)
+	}
+	if vs, _ := r.Versions(ctx, env, "movies", true); len(vs) != 0 {
+		t.Errorf("versions after reset: %v", vs)
+	}
+}
+
+func testConcurrentMigration(t *testing.T, fresh func(t *testing.T) string) {
+	ctx := testenv.Context(t)
+	dsn := fresh(t)
+	const n = 6
+	regs := make([]*registry.Registry, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { regs[i], errs[i] = registry.Open(ctx, dsn) })
+	}
+	wg.Wait()
+	for _, r := range regs {
+		if r != nil {
+			defer r.Close()
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("concurrent opens of a fresh database: %v", err)
+	}
+	env := uniqueEnv(t)
+	for i, r := range regs {
+		v, err := r.CreateVersion(ctx, env, "movies", []byte(schemaA), "")
+		if err != nil || v.Number != i+1 {
+			t.Errorf("registry %d: version %d, %v", i, v.Number, err)
+		}
+	}
+}
+
+func testSchemaTooNew(t *testing.T, fresh func(t *testing.T) string) {
+	ctx := testenv.Context(t)
+	dsn := fresh(t)
+	open(t, dsn)
+	rawExec(t, dsn, "INSERT INTO schema_version (version, applied_at) VALUES (999, 'future')")
+	r, err := registry.Open(ctx, dsn)
+	if err == nil {
+		r.Close()
+		t.Fatal("opened a database with a newer schema")
+	}
+	want := fmt.Sprintf("schema version 999, this build knows up to %d", registry.KnownSchemaVersion())
+	if !errors.Is(err, registry.ErrSchemaTooNew) || !contains(err.Error(), want) || !contains(err.Error(), registry.RedactDSN(dsn)) {
+		t.Errorf("error %q: want ErrSchemaTooNew saying %q and naming %s", err, want, registry.RedactDSN(dsn))
+	}
+}
