@@ -26,9 +26,9 @@ type Plugin struct {
 	name   string
 	path   string
 	opts   *startOptions
-	client *plugin.Client          // nil when not a subprocess (Dispense)
-	proto  plugin.ClientProtocol   // closed by Close when client is nil
-	cmd    *exec.Cmd               // nil when not a subprocess
+	client *plugin.Client        // nil when not a subprocess (Dispense)
+	proto  plugin.ClientProtocol // closed by Close when client is nil
+	cmd    *exec.Cmd             // nil when not a subprocess
 	conn   *grpc.ClientConn
 	stderr *tailBuffer
 
@@ -46,6 +46,9 @@ func Start(ctx context.Context, name, path string, opts ...StartOption) (*Plugin
 		return nil, fail(err)
 	}
 	if err := checkBinary(path); err != nil {
+		return nil, fail(err)
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, fail(err)
 	}
 	p := &Plugin{name: name, path: path, opts: o, cmd: exec.Command(path), stderr: &tailBuffer{max: 8 << 10}}
@@ -147,17 +150,17 @@ func checkBinary(path string) error {
 // reports these only as text, so this matches its (pinned) messages.
 func (p *Plugin) startError(err error) error {
 	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "Incompatible API version"):
+	switch lower := strings.ToLower(msg); {
+	case strings.Contains(lower, "incompatible api version"):
 		return fmt.Errorf("%w: %s speaks another version than this host's %d (%s); rebuild the plugin with a matching plugin-sdk",
 			ErrProtocolVersion, p.path, ProtocolVersion, firstLine(msg))
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
 		return fmt.Errorf("%w: %s did not complete the handshake within %s; is it a demhost source plugin?",
 			ErrTimeout, p.path, p.opts.startTimeout)
-	case strings.Contains(msg, "plugin exited before we could connect"),
-		strings.Contains(msg, "Unrecognized remote plugin message"),
-		strings.Contains(msg, "Unsupported plugin protocol"),
-		strings.Contains(msg, "incompatible core API version"):
+	case strings.Contains(lower, "plugin exited before we could connect"),
+		strings.Contains(lower, "unrecognized remote plugin message"),
+		strings.Contains(lower, "unsupported plugin protocol"),
+		strings.Contains(lower, "incompatible core api version"):
 		return fmt.Errorf("%w: %s did not answer the demhost handshake (%s)", ErrNotAPlugin, p.path, p.diagnosis(msg))
 	}
 	return fmt.Errorf("%s: %w", p.path, err)
@@ -166,8 +169,16 @@ func (p *Plugin) startError(err error) error {
 // diagnosis says what the process did instead of a handshake.
 func (p *Plugin) diagnosis(msg string) string {
 	var parts []string
-	if p.waitExited(2 * time.Second) {
-		parts = append(parts, p.cmd.ProcessState.String())
+	const unrecognized = "Unrecognized remote plugin message: "
+	if i := strings.Index(msg, unrecognized); i >= 0 {
+		out := firstLine(msg[i+len(unrecognized):])
+		if out == "" {
+			parts = append(parts, "printed nothing on stdout and exited")
+		} else {
+			parts = append(parts, fmt.Sprintf("printed %q on stdout", out))
+		}
+	} else if p.waitExited(2 * time.Second) {
+		parts = append(parts, "exited with "+p.cmd.ProcessState.String())
 	} else {
 		parts = append(parts, firstLine(msg))
 	}
