@@ -1,5 +1,10 @@
-// Command sqltable is a demhost source plugin. See plugins/sqltable/README or the
-// project README.
+// Command sqltable is the demhost source plugin that serves any Postgres
+// table or view as an index. See plugins/sqltable/README.md.
 package main
 
-func main() {}
+import (
+	sdk "github.com/demhost/demhost/plugin-sdk"
+	"github.com/demhost/demhost/plugins/sqltable/sqltable"
+)
+
+func main() { sdk.Serve(sqltable.New()) }

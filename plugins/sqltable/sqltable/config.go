@@ -1,0 +1,116 @@
+package sqltable
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// DefaultPageSize is the number of rows read per query unless configured.
+const DefaultPageSize = 1000
+
+// Config is the plugin's section of the host configuration.
+type Config struct {
+	// DSN is the Postgres connection string (required).
+	DSN string `json:"dsn"`
+	// Table is the table or view, "name" or "schema.name" (required).
+	Table string `json:"table"`
+	// Index is the index name; the default is the table's name without
+	// its schema.
+	Index string `json:"index"`
+	// IDColumn holds the document id (required). Rows where it is NULL are
+	// reported and skipped. Give it an index (a primary key) so that
+	// keyset pages are cheap.
+	IDColumn string `json:"id_column"`
+	// UpdatedAtColumn, a date or timestamp, enables incremental reads
+	// (since). Optional.
+	UpdatedAtColumn string `json:"updated_at_column"`
+	// DeletedColumn marks soft-deleted rows, sent as deletes: a boolean
+	// column deletes when true, any other column when NOT NULL (e.g.
+	// deleted_at). Optional.
+	DeletedColumn string `json:"deleted_column"`
+	// Columns limits the document to these columns; the default is all.
+	Columns []string `json:"columns"`
+	// Mapping is the index's "mappings" object, or a string holding it;
+	// the default is inferred from the column types (see README.md).
+	Mapping json.RawMessage `json:"mapping"`
+	// Settings is the index's "settings" object; the default is one shard
+	// and no replicas.
+	Settings json.RawMessage `json:"settings"`
+	// PageSize is the number of rows per query; the default is 1000.
+	PageSize int `json:"page_size"`
+}
+
+// ConfigError is a config the plugin cannot use. Its message names the
+// plugin, the key and the problem, and never contains the DSN's password.
+type ConfigError struct {
+	Key     string
+	Problem string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("sqltable: config key %q: %s", e.Key, e.Problem)
+}
+
+func configErr(key, format string, args ...any) error {
+	return &ConfigError{Key: key, Problem: fmt.Sprintf(format, args...)}
+}
+
+// ParseConfig decodes a config section and checks what can be checked
+// without a database: required keys, JSON objects, page size.
+func ParseConfig(raw json.RawMessage) (Config, error) {
+	var cfg Config
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, fmt.Errorf("sqltable: config: %w", err)
+	}
+	for _, req := range []struct{ key, val string }{
+		{"dsn", cfg.DSN}, {"table", cfg.Table}, {"id_column", cfg.IDColumn},
+	} {
+		if strings.TrimSpace(req.val) == "" {
+			return cfg, configErr(req.key, "missing; it is required")
+		}
+	}
+	if cfg.Index == "" {
+		cfg.Index = cfg.Table[strings.LastIndex(cfg.Table, ".")+1:]
+	}
+	var err error
+	if cfg.Mapping, err = jsonObject("mapping", cfg.Mapping); err != nil {
+		return cfg, err
+	}
+	if cfg.Settings, err = jsonObject("settings", cfg.Settings); err != nil {
+		return cfg, err
+	}
+	switch {
+	case cfg.PageSize < 0:
+		return cfg, configErr("page_size", "%d is negative", cfg.PageSize)
+	case cfg.PageSize == 0:
+		cfg.PageSize = DefaultPageSize
+	}
+	return cfg, nil
+}
+
+// jsonObject accepts a JSON object, or a JSON string that holds one, and
+// returns the object. Absent or null gives nil.
+func jsonObject(key string, raw json.RawMessage) (json.RawMessage, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, configErr(key, "bad JSON string: %v", err)
+		}
+		raw = bytes.TrimSpace([]byte(s))
+		if !json.Valid(raw) {
+			return nil, configErr(key, "the string is not valid JSON")
+		}
+	}
+	if raw[0] != '{' {
+		return nil, configErr(key, "not a JSON object")
+	}
+	return raw, nil
+}
