@@ -3,16 +3,18 @@ package host
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"os/user"
+	"runtime"
+	"sort"
 	"time"
 
 	"github.com/demhost/demhost/host/engine"
 	sdk "github.com/demhost/demhost/plugin-sdk"
 	"github.com/demhost/demhost/registry"
 )
-
-// errTODO marks what the host issue fills in.
-var errTODO = errors.New("host: not implemented yet")
 
 // Source is a configured source: a plugin binary (*sdk.Plugin) or an
 // in-process source (*sdk.Local). Configure has already been called.
@@ -40,6 +42,9 @@ type Options struct {
 	Progress io.Writer
 	// Terminal says Progress is a terminal (draw a bar, not lines).
 	Terminal bool
+	// ProgressInterval is how often progress is written and recorded.
+	// Default: 2s.
+	ProgressInterval time.Duration
 	// Argv, Hostname and User are recorded on actions. Defaults: os.Args,
 	// os.Hostname(), the current OS user.
 	Argv     []string
@@ -67,45 +72,105 @@ type BulkConfig struct {
 	RetryBackoff time.Duration
 }
 
+// withDefaults fills the zero fields with their defaults.
+func (c BulkConfig) withDefaults() BulkConfig {
+	if c.Workers <= 0 {
+		c.Workers = runtime.NumCPU()
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 1000
+	}
+	if c.FlushBytes <= 0 {
+		c.FlushBytes = 5 << 20
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = time.Second
+	}
+	if c.Retries <= 0 {
+		c.Retries = 5
+	}
+	if c.RetryBackoff <= 0 {
+		c.RetryBackoff = 200 * time.Millisecond
+	}
+	return c
+}
+
+// provided is one index a source provides.
+type provided struct {
+	source Source
+	spec   sdk.IndexSpec
+}
+
 // Host carries out demhost's actions for one environment.
-type Host struct{}
+type Host struct {
+	opts    Options
+	reg     *registry.Registry
+	eng     engine.Engine
+	indexes map[string]provided
+	names   []string
+}
 
 // New builds a Host and asks every source to describe its indexes.
-func New(ctx context.Context, opts Options) (*Host, error) { return nil, errTODO }
+func New(ctx context.Context, opts Options) (*Host, error) {
+	if opts.Registry == nil {
+		return nil, errors.New("new host: a registry is required")
+	}
+	if opts.Engine == nil {
+		return nil, errors.New("new host: an engine is required")
+	}
+	if err := ValidatePrefix(opts.Env); err != nil {
+		return nil, fmt.Errorf("new host: %w", err)
+	}
+	if opts.Progress == nil {
+		opts.Progress = io.Discard
+	}
+	if opts.ProgressInterval <= 0 {
+		opts.ProgressInterval = 2 * time.Second
+	}
+	if opts.Argv == nil {
+		opts.Argv = os.Args
+	}
+	if opts.Hostname == "" {
+		opts.Hostname, _ = os.Hostname()
+	}
+	if opts.User == "" {
+		if u, err := user.Current(); err == nil {
+			opts.User = u.Username
+		}
+	}
+	h := &Host{opts: opts, reg: opts.Registry, eng: opts.Engine, indexes: map[string]provided{}}
+	for _, src := range opts.Sources {
+		if src == nil {
+			return nil, errors.New("new host: a source is nil")
+		}
+		resp, err := src.Describe(ctx, &sdk.DescribeRequest{})
+		if err != nil {
+			return nil, fmt.Errorf("describe source %s: %w", src.Name(), err)
+		}
+		for _, spec := range resp.Indexes {
+			if err := validateIndexName(spec.Name); err != nil {
+				return nil, fmt.Errorf("source %s: %w", src.Name(), err)
+			}
+			if prev, dup := h.indexes[spec.Name]; dup {
+				return nil, fmt.Errorf("index %s is provided by two sources, %s and %s; configure only one of them",
+					spec.Name, prev.source.Name(), src.Name())
+			}
+			h.indexes[spec.Name] = provided{source: src, spec: spec}
+			h.names = append(h.names, spec.Name)
+		}
+	}
+	sort.Strings(h.names)
+	return h, nil
+}
 
 // Env returns the environment prefix.
-func (h *Host) Env() string { return "" }
+func (h *Host) Env() string { return h.opts.Env }
 
 // Indexes returns the base names the sources provide, sorted.
-func (h *Host) Indexes() []string { return nil }
+func (h *Host) Indexes() []string { return append([]string(nil), h.names...) }
 
 // Alias returns the alias (prefixed name) of a base index.
-func (h *Host) Alias(index string) string { return "" }
-
-// VersionRow is one line of List.
-type VersionRow struct {
-	Index      string     `json:"index"`
-	Version    int        `json:"version"` // 0: not created
-	Name       string     `json:"name"`    // "movies-3", or "movies" when not created
-	Physical   string     `json:"physical,omitempty"`
-	Exists     bool       `json:"exists"`
-	Active     bool       `json:"active"`
-	Status     string     `json:"status"` // building|ready|failed|deleted|not created
-	Docs       int64      `json:"docs"`
-	CodebaseID string     `json:"codebase_id,omitempty"`
-	Created    *time.Time `json:"created,omitempty"`
-}
-
-// List returns every version of the named indexes (all when none named),
-// including indexes with no version ("not created").
-func (h *Host) List(ctx context.Context, names ...string) ([]VersionRow, error) {
-	return nil, errTODO
-}
-
-// ListCluster lists the cluster's indices under the prefix (list --es-only).
-func (h *Host) ListCluster(ctx context.Context) ([]engine.IndexStat, error) {
-	return nil, errTODO
-}
+func (h *Host) Alias(index string) string { return h.opts.Env + index }
 
 // Result is what one action did, for the CLI to print.
 type Result struct {
@@ -126,74 +191,20 @@ type DocumentFailure struct {
 	Reason string `json:"reason"`
 }
 
-// CreateOptions tune Create.
-type CreateOptions struct {
-	Force  bool // a new version even when the schema is unchanged
-	ESOnly bool // recreate missing physical indexes from stored schemas
-}
-
-// Create creates a version of each named index (names may be base names
-// only). With no names it fails; the CLI passes Indexes() for --all.
-func (h *Host) Create(ctx context.Context, names []string, o CreateOptions) ([]Result, error) {
-	return nil, errTODO
-}
-
-// Activate points each alias at the latest version, or at the named version.
-func (h *Host) Activate(ctx context.Context, names []string) ([]Result, error) {
-	return nil, errTODO
-}
-
-// UpdateOptions tune Update.
-type UpdateOptions struct {
-	Newer  bool      // fill every version newer than the active one
-	Resume bool      // only what changed since the last complete update
-	Start  time.Time // explicit since; wins over Resume
-	// Workers and BatchSize override Options.Bulk when non-zero.
-	Workers   int
-	BatchSize int
-}
-
-// Update streams documents into the active version (or the named one).
-// A result with Counts.Failed > 0 is returned with ErrDocumentsFailed.
-func (h *Host) Update(ctx context.Context, names []string, o UpdateOptions) ([]Result, error) {
-	return nil, errTODO
-}
-
-// ClearOptions tune Clear.
-type ClearOptions struct {
-	Older bool // clear every version older than the active one
-}
-
-// Clear removes all documents of a version and keeps the index.
-func (h *Host) Clear(ctx context.Context, name string, o ClearOptions) ([]Result, error) {
-	return nil, errTODO
-}
-
-// DropOptions tune Drop.
-type DropOptions struct {
-	Older  bool // drop every version older than the active one (name is a base name)
-	Force  bool // allow dropping the active version
-	ESOnly bool // delete in the cluster only
-}
-
-// Drop deletes a version's physical index and soft-deletes the version.
-func (h *Host) Drop(ctx context.Context, name string, o DropOptions) ([]Result, error) {
-	return nil, errTODO
-}
-
-// ResetOptions tune Reset.
-type ResetOptions struct {
-	ESOnly bool // delete in the cluster only, then recreate registered versions
-}
-
-// Reset deletes every index and alias under the prefix and the
-// environment's registry rows. It never touches names outside the prefix,
-// nor dot-indices. It refuses an empty prefix unless AllowEmptyPrefix.
-func (h *Host) Reset(ctx context.Context, o ResetOptions) (Result, error) {
-	return Result{}, errTODO
-}
-
-// History returns the recorded actions, newest first.
+// History returns the recorded actions, newest first. index may be empty
+// (every action of the environment), a base name or a version name.
 func (h *Host) History(ctx context.Context, index string, limit int) ([]registry.Action, error) {
-	return nil, errTODO
+	f := registry.ActionFilter{Env: h.opts.Env, Limit: limit}
+	if index != "" {
+		t, err := h.resolve(ctx, index)
+		if err != nil {
+			return nil, err
+		}
+		f.Index = t.Index
+	}
+	acts, err := h.reg.History(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("read history: %w", err)
+	}
+	return acts, nil
 }

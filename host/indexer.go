@@ -1,0 +1,399 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/demhost/demhost/host/engine"
+	sdk "github.com/demhost/demhost/plugin-sdk"
+	"github.com/demhost/demhost/registry"
+)
+
+// maxFailures caps the failed documents kept in a result and written to
+// an action's log; the count itself is never capped.
+const maxFailures = 100
+
+// indexer streams a source's partitions into one physical index.
+//
+// Each stream fills its own bulk buffer, taken from a pool of 2×Workers;
+// full buffers go to Workers senders, which post them and return them to
+// the pool. So at most Workers requests are in flight, and memory stays
+// bounded by the pool, whatever the number of documents.
+type indexer struct {
+	eng   engine.Engine
+	index string
+	cfg   BulkConfig
+	// logf writes a line to the action's log.
+	logf func(format string, args ...any)
+
+	pool    int
+	created atomic.Int64
+	free    chan *bulkBuf
+	send    chan *bulkBuf
+
+	indexed, failed, deleted atomic.Int64
+
+	mu       sync.Mutex
+	failures []DocumentFailure
+}
+
+func newIndexer(eng engine.Engine, index string, cfg BulkConfig, logf func(string, ...any)) *indexer {
+	cfg = cfg.withDefaults()
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	pool := 2 * cfg.Workers
+	return &indexer{
+		eng: eng, index: index, cfg: cfg, logf: logf, pool: pool,
+		free: make(chan *bulkBuf, pool),
+		send: make(chan *bulkBuf, pool),
+	}
+}
+
+// counts returns the running counts.
+func (ix *indexer) counts() registry.Counts {
+	return registry.Counts{Indexed: ix.indexed.Load(), Failed: ix.failed.Load(), Deleted: ix.deleted.Load()}
+}
+
+// stream is one partition's buffer being filled. The idle flusher takes
+// the buffer away under mu.
+type stream struct {
+	mu  sync.Mutex
+	buf *bulkBuf
+}
+
+// run reads partitions 0..n-1 of req.Index from src and indexes them.
+// When ctx is cancelled it stops reading, sends what it holds and returns
+// nil; the caller sees the interruption in ctx.Err(). Any other failure
+// (the source dying, the index missing, an engine refusing the request)
+// stops everything and is returned.
+func (ix *indexer) run(ctx context.Context, src Source, req sdk.StreamRequest, n int) error {
+	if n < 1 {
+		n = 1
+	}
+	// The group's context is not cancelled by ctx: an interrupted run
+	// still posts what it has read. Only a fatal error cancels it.
+	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
+	readCtx, stopReading := context.WithCancel(gctx)
+	defer stopReading()
+	stopAfter := context.AfterFunc(ctx, stopReading)
+	defer stopAfter()
+
+	streams := make([]*stream, n)
+	var readers sync.WaitGroup
+	for k := range n {
+		streams[k] = &stream{}
+		readers.Add(1)
+		g.Go(func() error {
+			defer readers.Done()
+			r := req
+			r.Partition, r.Partitions = k, n
+			return ix.read(gctx, readCtx, src, &r, streams[k])
+		})
+	}
+	for range ix.cfg.Workers {
+		g.Go(func() error { return ix.sender(gctx) })
+	}
+	stopIdle := make(chan struct{})
+	idleDone := make(chan struct{})
+	go func() {
+		defer close(idleDone)
+		ix.flushIdle(gctx, stopIdle, streams)
+	}()
+	g.Go(func() error {
+		readers.Wait()
+		close(stopIdle)
+		<-idleDone // the flusher must not send after close
+		close(ix.send)
+		return nil
+	})
+	return g.Wait()
+}
+
+// read streams one partition into st's buffers.
+func (ix *indexer) read(gctx, readCtx context.Context, src Source, req *sdk.StreamRequest, st *stream) error {
+	err := src.Stream(readCtx, req, func(b *sdk.Batch) error {
+		if err := readCtx.Err(); err != nil {
+			return err
+		}
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		for i := range b.Docs {
+			if st.buf == nil {
+				buf, err := ix.acquire(gctx)
+				if err != nil {
+					return err
+				}
+				st.buf = buf
+			}
+			st.buf.add(&b.Docs[i])
+			if st.buf.len() == 1 {
+				st.buf.first = time.Now()
+			}
+			if st.buf.len() >= ix.cfg.BatchSize || len(st.buf.body) >= ix.cfg.FlushBytes {
+				ix.send <- st.buf // never blocks: send holds the whole pool
+				st.buf = nil
+			}
+		}
+		return nil
+	})
+	st.mu.Lock()
+	if st.buf != nil {
+		if st.buf.len() > 0 {
+			ix.send <- st.buf
+		} else {
+			ix.release(st.buf)
+		}
+		st.buf = nil
+	}
+	st.mu.Unlock()
+	switch {
+	case err == nil:
+		return nil
+	case gctx.Err() != nil:
+		return gctx.Err() // the first error is already recorded
+	case readCtx.Err() != nil:
+		return nil // interrupted: what was read has been handed to the senders
+	default:
+		return fmt.Errorf("read %s (partition %d of %d) from source %s: %w",
+			req.Index, req.Partition+1, req.Partitions, src.Name(), err)
+	}
+}
+
+// acquire takes a buffer from the pool, creating one while fewer than
+// the pool size exist, and otherwise waits for a sender to return one.
+func (ix *indexer) acquire(ctx context.Context) (*bulkBuf, error) {
+	select {
+	case b := <-ix.free:
+		return b, nil
+	default:
+	}
+	if ix.created.Add(1) <= int64(ix.pool) {
+		return &bulkBuf{}, nil
+	}
+	select {
+	case b := <-ix.free:
+		return b, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// release returns a buffer to the pool, dropping one that an outsized
+// document has grown far beyond the flush size.
+func (ix *indexer) release(b *bulkBuf) {
+	b.reset()
+	if cap(b.body) > 4*ix.cfg.FlushBytes {
+		b.body = nil
+	}
+	ix.free <- b
+}
+
+// flushIdle sends buffers whose first document has waited FlushInterval.
+func (ix *indexer) flushIdle(ctx context.Context, stop <-chan struct{}, streams []*stream) {
+	tick := max(ix.cfg.FlushInterval/4, 5*time.Millisecond)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			for _, st := range streams {
+				if !st.mu.TryLock() {
+					continue // the stream is appending; it flushes by itself
+				}
+				if st.buf != nil && st.buf.len() > 0 && now.Sub(st.buf.first) >= ix.cfg.FlushInterval {
+					ix.send <- st.buf
+					st.buf = nil
+				}
+				st.mu.Unlock()
+			}
+		}
+	}
+}
+
+// sender posts buffers until the channel closes or a fatal error.
+func (ix *indexer) sender(ctx context.Context) error {
+	for {
+		select {
+		case b, ok := <-ix.send:
+			if !ok {
+				return nil
+			}
+			err := ix.post(ctx, b)
+			ix.release(b)
+			if err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// post sends one buffer, retries its items that came back 429, and
+// counts the outcome.
+func (ix *indexer) post(ctx context.Context, b *bulkBuf) error {
+	res, err := ix.bulk(ctx, b.body)
+	if err != nil {
+		return err
+	}
+	nDel := int64(b.deletes)
+	nIdx := int64(b.len()) - nDel
+	if len(res.Failures) == 0 {
+		ix.indexed.Add(nIdx)
+		ix.deleted.Add(nDel)
+		return nil
+	}
+	var retry []int
+	var retryIDs []string
+	for _, f := range res.Failures {
+		if f.Position < 0 || f.Position >= b.len() {
+			return fmt.Errorf("bulk into %s: the engine reported item %d of a request of %d items", ix.index, f.Position, b.len())
+		}
+		del := b.items[f.Position].del
+		if del && f.Status == 404 {
+			continue // already gone: that is what a delete wants
+		}
+		if del {
+			nDel--
+		} else {
+			nIdx--
+		}
+		if f.Status == 429 {
+			retry = append(retry, f.Position)
+			retryIDs = append(retryIDs, f.ID)
+			continue
+		}
+		ix.fail(f.ID, failureReason(f))
+	}
+	ix.indexed.Add(nIdx)
+	ix.deleted.Add(nDel)
+	if len(retry) > 0 {
+		return ix.retryItems(ctx, b, retry, retryIDs)
+	}
+	return nil
+}
+
+// retryItems resends, on their own, the items at the given positions of
+// b that came back 429, with backoff, until they pass or retries run out.
+func (ix *indexer) retryItems(ctx context.Context, b *bulkBuf, pos []int, ids []string) error {
+	var body []byte
+	for attempt := 0; len(pos) > 0; attempt++ {
+		if attempt >= ix.cfg.Retries {
+			for _, id := range ids {
+				ix.fail(id, fmt.Sprintf("too many requests (429), still after %d retries", ix.cfg.Retries))
+			}
+			return nil
+		}
+		if err := sleep(ctx, ix.backoff(attempt)); err != nil {
+			return err
+		}
+		body = body[:0]
+		for _, p := range pos {
+			body = append(body, b.item(p)...)
+		}
+		res, err := ix.bulk(ctx, body)
+		if err != nil {
+			return err
+		}
+		failedAt := make(map[int]engine.BulkItemFailure, len(res.Failures))
+		for _, f := range res.Failures {
+			failedAt[f.Position] = f
+		}
+		var nextPos []int
+		var nextIDs []string
+		for i, p := range pos {
+			del := b.items[p].del
+			f, bad := failedAt[i]
+			switch {
+			case bad && f.Status == 429:
+				nextPos = append(nextPos, p)
+				nextIDs = append(nextIDs, ids[i])
+			case bad && !(del && f.Status == 404):
+				ix.fail(f.ID, failureReason(f))
+			case del:
+				ix.deleted.Add(1)
+			default:
+				ix.indexed.Add(1)
+			}
+		}
+		pos, ids = nextPos, nextIDs
+	}
+	return nil
+}
+
+// bulk posts a body, retrying the whole request on 429 and 5xx.
+func (ix *indexer) bulk(ctx context.Context, body []byte) (engine.BulkResult, error) {
+	for attempt := 0; ; attempt++ {
+		res, err := ix.eng.Bulk(ctx, ix.index, body)
+		if err == nil {
+			return res, nil
+		}
+		retryable := errors.Is(err, engine.ErrTooManyRequests) || errors.Is(err, engine.ErrUnavailable)
+		if !retryable || attempt >= ix.cfg.Retries || ctx.Err() != nil {
+			return res, fmt.Errorf("bulk into %s: %w", ix.index, err)
+		}
+		if err := sleep(ctx, ix.backoff(attempt)); err != nil {
+			return res, fmt.Errorf("bulk into %s: %w", ix.index, err)
+		}
+	}
+}
+
+// backoff is RetryBackoff doubled per attempt, capped at 30s, with full
+// jitter over its upper half so that workers do not retry in step.
+func (ix *indexer) backoff(attempt int) time.Duration {
+	d := ix.cfg.RetryBackoff << min(attempt, 16)
+	if d <= 0 || d > 30*time.Second {
+		d = 30 * time.Second
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// fail counts a document that failed for good and keeps the first few.
+func (ix *indexer) fail(id, reason string) {
+	ix.failed.Add(1)
+	ix.mu.Lock()
+	keep := len(ix.failures) < maxFailures
+	if keep {
+		ix.failures = append(ix.failures, DocumentFailure{ID: id, Reason: reason})
+	}
+	ix.mu.Unlock()
+	if keep {
+		ix.logf("document %q failed: %s", id, reason)
+	}
+}
+
+func failureReason(f engine.BulkItemFailure) string {
+	switch {
+	case f.Type != "" && f.Reason != "":
+		return f.Type + ": " + f.Reason
+	case f.Reason != "":
+		return f.Reason
+	case f.Type != "":
+		return f.Type
+	default:
+		return fmt.Sprintf("HTTP %d", f.Status)
+	}
+}

@@ -1,0 +1,275 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	sdk "github.com/demhost/demhost/plugin-sdk"
+	"github.com/demhost/demhost/registry"
+)
+
+// UpdateOptions tune Update.
+type UpdateOptions struct {
+	Newer  bool      // fill every version newer than the active one
+	Resume bool      // only what changed since the last complete update
+	Start  time.Time // explicit since; wins over Resume
+	// Workers and BatchSize override Options.Bulk when non-zero.
+	Workers   int
+	BatchSize int
+}
+
+// Update streams documents into the active version (or the named one).
+// A result with Counts.Failed > 0 is returned with ErrDocumentsFailed.
+func (h *Host) Update(ctx context.Context, names []string, o UpdateOptions) ([]Result, error) {
+	targets, err := h.resolveAll(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	for i, t := range targets {
+		if t.Version != 0 && o.Newer {
+			return nil, fmt.Errorf("%w: --newer takes index names, and %s is a version", ErrUsage, names[i])
+		}
+		if _, ok := h.indexes[t.Index]; !ok {
+			return nil, fmt.Errorf("index %s is not provided by any configured source, so there is nothing to stream into it", t.Index)
+		}
+	}
+	var out []Result
+	var docErr error
+	for _, t := range targets {
+		nums, noop, err := h.updateTargets(ctx, t, o.Newer)
+		if err != nil {
+			return out, err
+		}
+		if noop != "" {
+			out = append(out, Result{Kind: string(registry.ActionUpdate), Index: t.Index, Message: noop})
+			continue
+		}
+		for _, n := range nums {
+			spec := actionSpec{kind: registry.ActionUpdate, index: t.Index, version: n, params: updateParams(o)}
+			r, err := h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
+				return h.update(ctx, a, t.Index, n, o)
+			})
+			out = append(out, r)
+			if errors.Is(err, ErrDocumentsFailed) {
+				docErr = errors.Join(docErr, err)
+				continue
+			}
+			if err != nil {
+				return out, err
+			}
+		}
+	}
+	return out, docErr
+}
+
+// updateTargets picks the versions an update fills.
+func (h *Host) updateTargets(ctx context.Context, t registry.Target, newer bool) ([]int, string, error) {
+	if t.Version != 0 {
+		return []int{t.Version}, "", nil
+	}
+	vs, active, err := h.liveVersions(ctx, t.Index)
+	if err != nil {
+		return nil, "", err
+	}
+	if !newer {
+		if active == 0 {
+			hint := t.Index + "-N"
+			if len(vs) > 0 {
+				hint = vs[len(vs)-1].Label()
+			}
+			return nil, "", fmt.Errorf("%s has no active version; run `activate %s` first, or name a version such as %s",
+				t.Index, t.Index, hint)
+		}
+		return []int{active}, "", nil
+	}
+	var nums []int
+	for _, v := range vs {
+		if v.Number > active && v.Status != registry.VersionFailed {
+			nums = append(nums, v.Number)
+		}
+	}
+	if len(nums) == 0 {
+		if active == 0 {
+			return nil, fmt.Sprintf("%s has no version to update; run `create %s` first", t.Index, t.Index), nil
+		}
+		return nil, fmt.Sprintf("no version of %s is newer than the active %s; nothing to update", t.Index, label(t.Index, active)), nil
+	}
+	return nums, "", nil
+}
+
+func updateParams(o UpdateOptions) map[string]any {
+	p := map[string]any{"newer": o.Newer, "resume": o.Resume}
+	if !o.Start.IsZero() {
+		p["start"] = o.Start.UTC().Format(time.RFC3339Nano)
+	}
+	if o.Workers > 0 {
+		p["workers"] = o.Workers
+	}
+	if o.BatchSize > 0 {
+		p["batch_size"] = o.BatchSize
+	}
+	return p
+}
+
+// update fills version n of index from its source.
+func (h *Host) update(ctx context.Context, a *action, index string, n int, o UpdateOptions) (Result, error) {
+	r := Result{Index: index, Version: n}
+	v, err := h.version(ctx, index, n)
+	if err != nil {
+		return r, err
+	}
+	if v.Status == registry.VersionFailed {
+		return r, fmt.Errorf("version %s failed to build; create a new version with `create %s`", v.Label(), index)
+	}
+	p := h.indexes[index]
+	src := p.source
+	if ok, err := h.eng.Exists(ctx, v.Name); err != nil {
+		return r, fmt.Errorf("check index %s: %w", v.Name, err)
+	} else if !ok {
+		return r, fmt.Errorf("index %s of %s is missing in the cluster; run `create %s --es-only` to recreate it", v.Name, v.Label(), index)
+	}
+	active, err := h.activeNumber(ctx, index)
+	if err != nil {
+		return r, err
+	}
+
+	var since time.Time
+	switch {
+	case !o.Start.IsZero():
+		since = o.Start
+		a.logf(ctx, "reading what changed since %s (--start)", since.UTC().Format(time.RFC3339))
+	case o.Resume:
+		cp, ok, err := h.reg.GetCheckpoint(ctx, h.opts.Env, index, n, src.Name())
+		if err != nil {
+			return r, fmt.Errorf("read checkpoint of %s: %w", v.Label(), err)
+		}
+		if ok {
+			since = cp.Watermark
+			a.logf(ctx, "resuming from the checkpoint %s", since.UTC().Format(time.RFC3339))
+		} else {
+			a.logf(ctx, "%s has no checkpoint yet; reading everything", v.Label())
+		}
+	}
+	if !since.IsZero() && !p.spec.Capabilities.Since {
+		a.logf(ctx, "source %s cannot read changes since a time; reading everything", src.Name())
+		since = time.Time{}
+	}
+	full := since.IsZero()
+
+	cfg := h.opts.Bulk
+	if o.Workers > 0 {
+		cfg.Workers = o.Workers
+	}
+	if o.BatchSize > 0 {
+		cfg.BatchSize = o.BatchSize
+	}
+	cfg = cfg.withDefaults()
+	parts := 1
+	if p.spec.Capabilities.Partitions {
+		parts = cfg.Workers
+	}
+
+	restore := func() error { return nil }
+	if full && active != n {
+		if restore, err = h.tuneForLoad(ctx, v.Name); err != nil {
+			return r, err
+		}
+	}
+
+	var total int64
+	if full && active != 0 {
+		total, _ = h.eng.Count(ctx, h.Alias(index)) // a guess for the ETA only
+	}
+	ix := newIndexer(h.eng, v.Name, cfg, func(format string, args ...any) { a.logf(ctx, format, args...) })
+	bg := context.WithoutCancel(ctx)
+	prog := &progress{
+		w: h.opts.Progress, terminal: h.opts.Terminal, name: v.Label(), total: total,
+		counts: ix.counts,
+		record: func(c registry.Counts) { _ = h.reg.Progress(bg, a.id, c) },
+	}
+	a.logf(ctx, "update %s (index %s) from source %s: %s, %d partition(s), %d workers, batches of %d",
+		v.Label(), v.Name, src.Name(), map[bool]string{true: "full", false: "since " + since.UTC().Format(time.RFC3339)}[full],
+		parts, cfg.Workers, cfg.BatchSize)
+
+	watermark := time.Now() // the time reading started: what a later --resume asks for
+	prog.start = watermark
+	stop := make(chan struct{})
+	progDone := make(chan struct{})
+	go func() {
+		defer close(progDone)
+		prog.loop(h.opts.ProgressInterval, stop)
+	}()
+	runErr := ix.run(ctx, src, sdk.StreamRequest{Index: index, Since: since}, parts)
+	close(stop)
+	<-progDone
+	prog.done()
+	elapsed := time.Since(watermark)
+
+	if err := restore(); err != nil {
+		a.logf(ctx, "%v", err)
+		if runErr == nil {
+			runErr = err
+		}
+	}
+	r.Counts = ix.counts()
+	r.Failures = ix.failures
+	r.Changed = r.Counts.Indexed+r.Counts.Deleted > 0
+	if err := h.eng.Refresh(bg, v.Name); err != nil && runErr == nil {
+		runErr = fmt.Errorf("refresh %s: %w", v.Name, err)
+	}
+	rate := docsPerSecond(r.Counts.Indexed+r.Counts.Deleted+r.Counts.Failed, elapsed)
+	summary := fmt.Sprintf("%s indexed, %s failed, %s deleted in %s (%s docs/s)",
+		thousands(r.Counts.Indexed), thousands(r.Counts.Failed), thousands(r.Counts.Deleted),
+		elapsed.Round(time.Millisecond), thousands(int64(rate)))
+	a.logf(ctx, "%s", summary)
+	switch {
+	case runErr != nil:
+		r.Message = fmt.Sprintf("update of %s failed after %s", v.Label(), summary)
+		return r, fmt.Errorf("update %s: %w", v.Label(), runErr)
+	case ctx.Err() != nil:
+		r.Message = fmt.Sprintf("update of %s interrupted after %s; run `update %s --resume` to continue", v.Label(), summary, v.Label())
+		return r, fmt.Errorf("update %s interrupted after %s documents: %w", v.Label(), thousands(r.Counts.Indexed), ErrInterrupted)
+	case r.Counts.Failed > 0:
+		r.Message = fmt.Sprintf("updated %s with failures: %s", v.Label(), summary)
+		return r, fmt.Errorf("update %s: %s of %s documents failed, e.g. %q: %s: %w", v.Label(),
+			thousands(r.Counts.Failed), thousands(r.Counts.Failed+r.Counts.Indexed+r.Counts.Deleted),
+			r.Failures[0].ID, r.Failures[0].Reason, ErrDocumentsFailed)
+	}
+	if err := h.reg.SetCheckpoint(bg, registry.Checkpoint{Env: h.opts.Env, Index: index, Version: n, Source: src.Name(), Watermark: watermark}); err != nil {
+		return r, fmt.Errorf("record checkpoint of %s: %w", v.Label(), err)
+	}
+	r.Message = fmt.Sprintf("updated %s: %s", v.Label(), summary)
+	return r, nil
+}
+
+// tuneForLoad turns off refresh and replicas on an index for a full
+// load, and returns a function that restores them, even after ctx ends.
+func (h *Host) tuneForLoad(ctx context.Context, physical string) (func() error, error) {
+	cur, err := h.eng.GetSettings(ctx, physical)
+	if err != nil {
+		return nil, fmt.Errorf("read settings of %s: %w", physical, err)
+	}
+	if err := h.eng.PutSettings(ctx, physical, []byte(`{"index":{"refresh_interval":"-1","number_of_replicas":0}}`)); err != nil {
+		return nil, fmt.Errorf("turn off refresh and replicas on %s for the load: %w", physical, err)
+	}
+	orig := map[string]any{"refresh_interval": nil, "number_of_replicas": nil} // null restores the default
+	for _, k := range []string{"refresh_interval", "number_of_replicas"} {
+		if v, ok := cur["index."+k]; ok {
+			orig[k] = v
+		}
+	}
+	body, err := json.Marshal(map[string]any{"index": orig})
+	if err != nil {
+		return nil, fmt.Errorf("encode settings of %s: %w", physical, err)
+	}
+	bg := context.WithoutCancel(ctx)
+	return func() error {
+		if err := h.eng.PutSettings(bg, physical, body); err != nil {
+			return fmt.Errorf("restore refresh_interval and number_of_replicas of %s: %w", physical, err)
+		}
+		return nil
+	}, nil
+}
