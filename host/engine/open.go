@@ -1,0 +1,200 @@
+package engine
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+const (
+	// DefaultURL is where a cluster is looked for when Config.URLs is empty.
+	DefaultURL = "http://127.0.0.1:9200"
+	// DefaultTimeout bounds one request when Config.Timeout is zero.
+	DefaultTimeout = 60 * time.Second
+)
+
+// Open returns the adapter for the cluster cfg describes. With Kind Auto
+// (or empty) it first probes GET / and fails with ErrUnavailable when no
+// URL answers; with an explicit Kind it sends nothing.
+func Open(ctx context.Context, cfg Config) (Engine, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	kind := cfg.Kind
+	if kind == Auto {
+		info, err := Probe(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		kind = info.Kind
+	}
+	switch kind {
+	case Elasticsearch:
+		return newElasticsearch(cfg)
+	case OpenSearch:
+		return newOpenSearch(cfg)
+	}
+	return nil, fmt.Errorf("open engine: unknown kind %q (want auto, elasticsearch or opensearch)", cfg.Kind)
+}
+
+// Probe asks GET / of each URL in turn and returns what the first one that
+// answers says. Kind is OpenSearch when version.distribution is
+// "opensearch", else Elasticsearch. No URL answering is ErrUnavailable,
+// naming the URLs without their credentials.
+func Probe(ctx context.Context, cfg Config) (Info, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return Info{}, err
+	}
+	client := &http.Client{Transport: cfg.Transport, Timeout: cfg.Timeout}
+	var errs []error
+	for _, u := range cfg.URLs {
+		info, err := probeOne(ctx, client, cfg, u)
+		if err == nil {
+			return info, nil
+		}
+		if !errors.Is(err, ErrUnavailable) {
+			return Info{}, err // the node answered: credentials, not reachability
+		}
+		errs = append(errs, err)
+	}
+	return Info{}, errors.Join(errs...)
+}
+
+func probeOne(ctx context.Context, client *http.Client, cfg Config, raw string) (Info, error) {
+	shown := redact(raw)
+	op := "probe " + shown
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(raw, "/")+"/", nil)
+	if err != nil {
+		return Info{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if req.URL.User != nil {
+		pw, _ := req.URL.User.Password()
+		req.SetBasicAuth(req.URL.User.Username(), pw)
+		req.URL.User = nil
+	}
+	if cfg.Username != "" {
+		req.SetBasicAuth(cfg.Username, cfg.Password)
+	}
+	if cfg.APIKey != "" {
+		req.Header.Set("Authorization", "ApiKey "+cfg.APIKey)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		// The client's error quotes the URL; say it once, redacted.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return Info{}, transportError(ctx, op, "", err)
+	}
+	r, err := readReply(ctx, op, "", resp.StatusCode, resp.Body, nil)
+	if err != nil {
+		return Info{}, err
+	}
+	var ri rootInfo
+	if err := decode(r, &ri); err != nil {
+		return Info{}, err
+	}
+	if ri.Version.Number == "" {
+		return Info{}, &Error{Op: op, Reason: "GET / has no version.number: not Elasticsearch or OpenSearch", Err: ErrRejected}
+	}
+	return Info{Kind: ri.kind(), Version: ri.Version.Number, ClusterName: ri.ClusterName, URL: shown}, nil
+}
+
+// withDefaults fills the zero fields and checks the URLs.
+func (cfg Config) withDefaults() (Config, error) {
+	if len(cfg.URLs) == 0 {
+		cfg.URLs = []string{DefaultURL}
+	}
+	for _, raw := range cfg.URLs {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return cfg, fmt.Errorf("engine url %q: want http(s)://host:port", redact(raw))
+		}
+	}
+	if cfg.Kind == "" {
+		cfg.Kind = Auto
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Transport == nil {
+		t, err := newTransport(cfg.CAFile)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Transport = t
+	}
+	return cfg, nil
+}
+
+// newTransport is tuned for many parallel bulk requests to few hosts:
+// enough idle connections per host that workers never redial, and large
+// write buffers for big NDJSON bodies. Compression is off: answers are
+// small (filter_path) and bodies are sent as they are.
+func newTransport(caFile string) (*http.Transport, error) {
+	t := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          512,
+		MaxIdleConnsPerHost:   128,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+		WriteBufferSize:       64 << 10,
+		ReadBufferSize:        16 << 10,
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("engine ca file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("engine ca file %s: no PEM certificate found", caFile)
+		}
+		t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return t, nil
+}
+
+// base is what both adapters share besides the vendor client.
+type base struct {
+	timeout time.Duration
+	url     string // the first URL, redacted, for Info
+}
+
+// bound applies the per-request timeout.
+func (b base) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, b.timeout)
+}
+
+// redact drops the user information from a URL so it can be shown.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<unparsable url>"
+	}
+	u.User = nil
+	return u.String()
+}
+
+// infoFrom decodes GET / for an adapter's Info.
+func infoFrom(r *reply, url string) (Info, error) {
+	var ri rootInfo
+	if err := decode(r, &ri); err != nil {
+		return Info{}, err
+	}
+	return Info{Kind: ri.kind(), Version: ri.Version.Number, ClusterName: ri.ClusterName, URL: url}, nil
+}
