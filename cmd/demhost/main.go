@@ -1,13 +1,13 @@
 // Command demhost manages Elasticsearch and OpenSearch index schemas as
-// versions. See the README.
+// versions. See the README, and package internal/cli for the exit codes.
 package main
 
 import (
-	"fmt"
 	"os"
+
+	"github.com/demhost/demhost/internal/cli"
 )
 
 func main() {
-	fmt.Fprintln(os.Stderr, "demhost: not built yet")
-	os.Exit(2)
+	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -1,0 +1,243 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/demhost/demhost/host"
+	sdk "github.com/demhost/demhost/plugin-sdk"
+	"github.com/demhost/demhost/registry"
+)
+
+func (a *app) resetCommand() *cobra.Command {
+	var o host.ResetOptions
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "dangerous-reset",
+		Short: "Delete every index and alias under the prefix, and the environment's registry rows",
+		Args:  args(cobra.NoArgs),
+	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for the prefix to be typed back")
+	cmd.Flags().BoolVar(&o.ESOnly, "es-only", false, "delete in the cluster only, then recreate every registered version")
+	cmd.RunE = run(func(cmd *cobra.Command, _ []string) error {
+		prefix := a.cfg.EnvPrefix
+		if prefix == "" {
+			return usageError("dangerous-reset needs an environment prefix (env_prefix, DEMHOST_ENV_PREFIX or --env-prefix); it will not reset a cluster without one")
+		}
+		if !yes {
+			if err := a.confirm(prefix); err != nil {
+				return err
+			}
+		}
+		return a.withHost(cmd.Context(), func(h *host.Host) error {
+			r, err := h.Reset(cmd.Context(), o)
+			var results []host.Result
+			if r.Kind != "" || err == nil {
+				results = []host.Result{r}
+			}
+			return a.actionResults(results, err)
+		})
+	})
+	return cmd
+}
+
+// confirm asks for the prefix to be typed back. It refuses when stdin is
+// a file or pipe rather than a terminal. A reader that is not an *os.File
+// (a test's buffer) counts as interactive.
+func (a *app) confirm(prefix string) error {
+	if f, ok := a.stdin.(*os.File); ok && !isTerminal(f) {
+		return usageError("dangerous-reset asks for confirmation but stdin is not a terminal; pass --yes to reset prefix %q", prefix)
+	}
+	fmt.Fprintf(a.stderr, "This deletes every index and alias under the prefix %q at %s and the prefix's registry rows.\nType the prefix to confirm: ",
+		prefix, a.cfg.Redact(strings.Join(a.cfg.Engine.URLs, ",")))
+	line, err := bufio.NewReader(a.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return usageError("dangerous-reset was not confirmed (no answer on stdin); nothing was deleted")
+	}
+	if strings.TrimSpace(line) != prefix {
+		return usageError("dangerous-reset was not confirmed: %q does not match the prefix %q; nothing was deleted", strings.TrimSpace(line), prefix)
+	}
+	return nil
+}
+
+// historyAction is one line of history -o json.
+type historyAction struct {
+	ID         int64           `json:"id"`
+	ParentID   int64           `json:"parent_id,omitempty"`
+	Kind       string          `json:"kind"`
+	Index      string          `json:"index,omitempty"`
+	Version    int             `json:"version,omitempty"`
+	Target     string          `json:"target"`
+	Status     string          `json:"status"`
+	StartedAt  time.Time       `json:"started_at"`
+	EndedAt    *time.Time      `json:"ended_at,omitempty"`
+	DurationMS int64           `json:"duration_ms"`
+	Indexed    int64           `json:"indexed"`
+	Failed     int64           `json:"failed"`
+	Deleted    int64           `json:"deleted"`
+	Host       string          `json:"host,omitempty"`
+	User       string          `json:"user,omitempty"`
+	CodebaseID string          `json:"codebase_id,omitempty"`
+	Argv       []string        `json:"argv,omitempty"`
+	Params     json.RawMessage `json:"params,omitempty"`
+	Error      string          `json:"error,omitempty"`
+}
+
+func (a *app) historyCommand() *cobra.Command {
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "history [INDEX | VERSION]",
+		Short: "The recorded actions, newest first",
+		Args:  args(cobra.MaximumNArgs(1)),
+	}
+	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many actions")
+	cmd.RunE = run(func(cmd *cobra.Command, names []string) error {
+		if limit <= 0 {
+			return usageError("--limit must be positive (got %d)", limit)
+		}
+		ctx := cmd.Context()
+		reg, err := a.openRegistry(ctx)
+		if err != nil {
+			return err
+		}
+		defer reg.Close()
+		f := registry.ActionFilter{Env: a.cfg.EnvPrefix, Limit: limit}
+		version := 0
+		if len(names) == 1 {
+			t, err := reg.Resolve(ctx, a.cfg.EnvPrefix, names[0], nil)
+			if err != nil {
+				return err
+			}
+			f.Index, version = t.Index, t.Version
+		}
+		actions, err := reg.History(ctx, f)
+		if err != nil {
+			return fmt.Errorf("read the history: %w", err)
+		}
+		return a.printHistory(actions, version)
+	})
+	return cmd
+}
+
+func (a *app) printHistory(actions []registry.Action, version int) error {
+	out := make([]historyAction, 0, len(actions))
+	for _, x := range actions {
+		if version > 0 && x.Version != version {
+			continue
+		}
+		end := time.Now()
+		if x.EndedAt != nil {
+			end = *x.EndedAt
+		}
+		argv := make([]string, len(x.Argv))
+		for i, s := range x.Argv {
+			argv[i] = a.cfg.Redact(s)
+		}
+		out = append(out, historyAction{
+			ID: x.ID, ParentID: x.ParentID, Kind: string(x.Kind), Index: x.Index, Version: x.Version,
+			Target: target(x.Index, x.Version), Status: string(x.Status), StartedAt: x.StartedAt, EndedAt: x.EndedAt,
+			DurationMS: end.Sub(x.StartedAt).Milliseconds(), Indexed: x.Indexed, Failed: x.Failed, Deleted: x.Deleted,
+			Host: x.Host, User: x.User, CodebaseID: x.CodebaseID, Argv: argv, Params: x.Params, Error: a.cfg.Redact(x.Error),
+		})
+	}
+	if a.output == "json" {
+		return writeJSON(a.stdout, out)
+	}
+	rows := make([][]string, 0, len(out))
+	for _, h := range out {
+		started := h.StartedAt
+		rows = append(rows, []string{strconv.FormatInt(h.ID, 10), h.Kind, h.Target, h.Status, formatTime(&started),
+			formatDuration(time.Duration(h.DurationMS) * time.Millisecond), docsText(h.Indexed, h.Failed, h.Deleted),
+			dash(h.Host), dash(h.CodebaseID), dash(truncate(oneLine(h.Error), 80))})
+	}
+	return table(a.stdout, []string{"ID", "KIND", "TARGET", "STATUS", "STARTED", "DURATION", "DOCS", "HOST", "CODEBASE", "ERROR"}, rows)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}
+
+// pluginStatus is one line of the plugins command.
+type pluginStatus struct {
+	Name     string   `json:"name"`
+	Path     string   `json:"path"`
+	Starts   bool     `json:"starts"`
+	Protocol string   `json:"protocol,omitempty"`
+	Indexes  []string `json:"indexes"`
+	Error    string   `json:"error,omitempty"`
+}
+
+func (a *app) pluginsCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "plugins",
+		Short: "The configured plugins: whether each starts, its protocol version and its indexes",
+		Args:  args(cobra.NoArgs),
+	}
+	cmd.RunE = run(func(cmd *cobra.Command, _ []string) error {
+		out := make([]pluginStatus, 0, len(a.cfg.Plugins))
+		failed := 0
+		for _, p := range a.cfg.Plugins {
+			st := a.probePlugin(cmd.Context(), p.Name, p.Path, func(ctx context.Context) (*sdk.Plugin, error) {
+				return a.startPlugin(ctx, p)
+			})
+			if !st.Starts || st.Error != "" {
+				failed++
+			}
+			out = append(out, st)
+		}
+		if failed > 0 {
+			a.exitCode = ExitFailed
+		}
+		if a.output == "json" {
+			return writeJSON(a.stdout, out)
+		}
+		if len(out) == 0 {
+			a.logf("no plugins are configured (add a plugins: list to %s)", dash(a.cfg.File))
+		}
+		rows := make([][]string, 0, len(out))
+		for _, s := range out {
+			rows = append(rows, []string{s.Name, yesNo(s.Starts), dash(s.Protocol), dash(strings.Join(s.Indexes, ",")), s.Path, dash(s.Error)})
+		}
+		return table(a.stdout, []string{"NAME", "STARTS", "PROTOCOL", "INDEXES", "PATH", "ERROR"}, rows)
+	})
+	return cmd
+}
+
+// probePlugin starts a plugin, asks what it provides and stops it.
+func (a *app) probePlugin(ctx context.Context, name, path string, start func(context.Context) (*sdk.Plugin, error)) pluginStatus {
+	st := pluginStatus{Name: name, Path: path, Indexes: []string{}}
+	pl, err := start(ctx)
+	if err != nil {
+		st.Error = oneLine(a.cfg.Redact(err.Error()))
+		return st
+	}
+	defer pl.Close()
+	st.Starts = true
+	st.Protocol = protocolVersion(pl)
+	d, err := pl.Describe(ctx, &sdk.DescribeRequest{})
+	if err != nil {
+		st.Error = oneLine(a.cfg.Redact(fmt.Sprintf("describe: %v", err)))
+		return st
+	}
+	for _, ix := range d.Indexes {
+		st.Indexes = append(st.Indexes, ix.Name)
+	}
+	return st
+}
+
+// protocolVersion is the plugin's negotiated protocol version. sdk.Start
+// Start refuses any other version, so a started plugin speaks this one.
+func protocolVersion(*sdk.Plugin) string {
+	return strconv.Itoa(sdk.ProtocolVersion)
+}

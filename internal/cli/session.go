@@ -1,0 +1,179 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/demhost/demhost/config"
+	"github.com/demhost/demhost/host"
+	"github.com/demhost/demhost/host/engine"
+	sdk "github.com/demhost/demhost/plugin-sdk"
+	"github.com/demhost/demhost/registry"
+)
+
+// session holds what a command opened; close releases all of it.
+type session struct {
+	reg     *registry.Registry
+	eng     engine.Engine
+	plugins []*sdk.Plugin
+	host    *host.Host
+}
+
+func (s *session) close() {
+	for _, p := range s.plugins {
+		_ = p.Close()
+	}
+	s.plugins = nil
+	if s.reg != nil {
+		_ = s.reg.Close()
+		s.reg = nil
+	}
+}
+
+// openHost builds a full host: engine, plugins, registry, in that order,
+// so that a bad engine or plugin fails before the registry file is made.
+// The caller must close the session, even on error.
+func (a *app) openHost(ctx context.Context) (*session, error) {
+	s := &session{}
+	var err error
+	if s.eng, err = a.openEngine(ctx); err != nil {
+		return s, err
+	}
+	for _, p := range a.cfg.Plugins {
+		pl, err := a.startPlugin(ctx, p)
+		if err != nil {
+			return s, err
+		}
+		s.plugins = append(s.plugins, pl)
+	}
+	if s.reg, err = a.openRegistry(ctx); err != nil {
+		return s, err
+	}
+	codebase, err := a.cfg.ResolveCodebaseID(ctx, a.baseDir())
+	if err != nil {
+		return s, setupError(err)
+	}
+	sources := make([]host.Source, len(s.plugins))
+	for i, p := range s.plugins {
+		sources[i] = p
+	}
+	argv := []string{"demhost"}
+	if len(os.Args) > 0 {
+		argv[0] = os.Args[0]
+	}
+	for _, arg := range a.argv {
+		argv = append(argv, a.cfg.Redact(arg))
+	}
+	s.host, err = host.New(ctx, host.Options{
+		Env:        a.cfg.EnvPrefix,
+		CodebaseID: codebase,
+		Registry:   s.reg,
+		Engine:     s.eng,
+		Sources:    sources,
+		Bulk: host.BulkConfig{
+			Workers:    a.cfg.Bulk.Workers,
+			BatchSize:  a.cfg.Bulk.BatchSize,
+			FlushBytes: a.cfg.Bulk.FlushBytes,
+			Retries:    a.cfg.Bulk.Retries,
+		},
+		Progress: a.stderr,
+		Terminal: isTerminal(a.stderr),
+		Argv:     argv,
+	})
+	if err != nil {
+		return s, setupError(fmt.Errorf("start the host: %w", err))
+	}
+	return s, nil
+}
+
+// baseDir is where the codebase command runs: the config file's folder,
+// else the working folder.
+func (a *app) baseDir() string {
+	if a.cfg.File != "" {
+		if abs, err := filepath.Abs(a.cfg.File); err == nil {
+			return filepath.Dir(abs)
+		}
+	}
+	return "."
+}
+
+// openEngine connects to the engine and checks that it answers.
+func (a *app) openEngine(ctx context.Context) (engine.Engine, error) {
+	c := a.cfg.Engine
+	url := config.RedactURL(strings.Join(c.URLs, ","))
+	eng, err := engine.Open(ctx, engine.Config{
+		URLs: c.URLs, Kind: engine.Kind(c.Kind),
+		Username: c.Username, Password: c.Password, APIKey: c.APIKey, CAFile: c.CAFile,
+	})
+	if err == nil {
+		var info engine.Info
+		if info, err = eng.Info(ctx); err == nil {
+			if a.verbose {
+				a.logf("engine %s %s at %s", info.Kind, info.Version, url)
+			}
+			return eng, nil
+		}
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if errors.Is(err, engine.ErrUnauthorized) {
+		return nil, setupError(fmt.Errorf("the engine at %s refused the credentials (check engine.username, engine.password or engine.api_key): %w", url, err))
+	}
+	return nil, setupError(fmt.Errorf("cannot reach the engine at %s (set engine.urls, DEMHOST_ENGINE_URL or --engine-url): %w", url, err))
+}
+
+// openRegistry opens (and migrates) the registry.
+func (a *app) openRegistry(ctx context.Context) (*registry.Registry, error) {
+	var opts []registry.Option
+	if a.cfg.LockTimeout > 0 {
+		opts = append(opts, registry.WithLockTimeout(a.cfg.LockTimeout))
+	}
+	reg, err := registry.Open(ctx, a.cfg.Registry, opts...)
+	if err != nil {
+		return nil, setupError(fmt.Errorf("cannot open the registry %s: %w", config.RedactURL(a.cfg.Registry), err))
+	}
+	return reg, nil
+}
+
+// startPlugin starts one plugin binary and hands it its config section.
+func (a *app) startPlugin(ctx context.Context, p config.Plugin) (*sdk.Plugin, error) {
+	where := "plugins"
+	if a.cfg.File != "" {
+		where = a.cfg.File
+	}
+	if st, err := os.Stat(p.Path); err != nil {
+		return nil, setupError(fmt.Errorf("plugin %s: %s does not exist (run `make build`, or fix its path in %s)", p.Name, p.Path, where))
+	} else if st.IsDir() {
+		return nil, setupError(fmt.Errorf("plugin %s: %s is a folder, not a plugin binary (fix its path in %s)", p.Name, p.Path, where))
+	}
+	js, err := p.ConfigJSON()
+	if err != nil {
+		return nil, setupError(err)
+	}
+	// The plugin lives until Close, not until a signal: the host must be
+	// able to finish the stream and record an interrupted action.
+	pl, err := sdk.Start(context.WithoutCancel(ctx), p.Name, p.Path, sdk.WithLogOutput(a.stderr))
+	if err != nil {
+		return nil, setupError(fmt.Errorf("plugin %s (%s) does not start: %w", p.Name, p.Path, err))
+	}
+	if _, err := pl.Configure(ctx, &sdk.ConfigureRequest{Config: js}); err != nil {
+		_ = pl.Close()
+		return nil, setupError(fmt.Errorf("plugin %s rejected its config section in %s: %w", p.Name, where, err))
+	}
+	return pl, nil
+}
+
+// isTerminal says w is a terminal (a character device).
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
