@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,5 +96,33 @@ func TestLoadPostgresErrors(t *testing.T) {
 		if err := movies.LoadPostgres(ctx, tt.dsn, tt.table, 0, 0); err == nil {
 			t.Errorf("%s: no error", tt.name)
 		}
+	}
+}
+
+func TestLoadPostgresCommand(t *testing.T) {
+	t.Parallel()
+	dsn, ctx := testenv.PostgresDSN(t), testenv.Context(t)
+	conn, schema := tempSchema(t, ctx, dsn)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"no dsn", []string{"--n", "3"}, 2, "--dsn is required"},
+		{"bad flag", []string{"--rows", "3"}, 2, "rows"},
+		{"synthetic", []string{"--dsn", dsn, "--table", schema + ".cli", "--n", "30", "--seed", "2"}, 0, "loaded 30 synthetic movies (seed 2) into " + schema + ".cli"},
+		{"bad table", []string{"--dsn", dsn, "--table", "a.b.c"}, 1, "a.b.c"},
+	}
+	for _, tt := range tests {
+		var out, errOut strings.Builder
+		code := movies.LoadPostgresCommand(ctx, tt.args, &out, &errOut)
+		if code != tt.code || !strings.Contains(out.String()+errOut.String(), tt.out) {
+			t.Errorf("%s: exit %d, output %q %q; want %d and %q", tt.name, code, out.String(), errOut.String(), tt.code, tt.out)
+		}
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+schema+".cli").Scan(&n); err != nil || n != 30 {
+		t.Fatalf("cli table has %d rows (%v)", n, err)
 	}
 }
