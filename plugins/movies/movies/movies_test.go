@@ -197,12 +197,12 @@ func TestBadConfigAndRequests(t *testing.T) {
 		{`{"synthetic":"many"}`, "synthetic"},
 	} {
 		_, err := movies.New().Configure(context.Background(), &sdk.ConfigureRequest{Config: json.RawMessage(tt.cfg)})
-		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "movies: ") {
+		if err == nil || !errors.Is(err, sdk.ErrInvalidConfig) || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "movies: ") {
 			t.Errorf("Configure(%s) = %v, want an error naming movies and %s", tt.cfg, err, tt.want)
 		}
 	}
 	s := configured(t, `{}`)
-	if err := s.Stream(context.Background(), &sdk.StreamRequest{Index: "nope", Partitions: 1}, &collect{}); err == nil {
+	if err := s.Stream(context.Background(), &sdk.StreamRequest{Index: "nope", Partitions: 1}, &collect{}); !errors.Is(err, sdk.ErrUnknownIndex) {
 		t.Error("unknown index streamed")
 	}
 	if err := s.Stream(context.Background(), &sdk.StreamRequest{Index: "movies", Partition: 2, Partitions: 2}, &collect{}); err == nil {

@@ -41,13 +41,13 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
-		return cfg, fmt.Errorf("movies: config: %w", err)
+		return cfg, fmt.Errorf("movies: config: %w (%w)", err, sdk.ErrInvalidConfig)
 	}
 	switch {
 	case cfg.Synthetic < 0:
-		return cfg, fmt.Errorf("movies: config key \"synthetic\": %d is negative; use 0 for the fixture or a count of movies", cfg.Synthetic)
+		return cfg, fmt.Errorf("movies: config key \"synthetic\": %d is negative; use 0 for the fixture or a count of movies (%w)", cfg.Synthetic, sdk.ErrInvalidConfig)
 	case cfg.Index == "":
-		return cfg, fmt.Errorf("movies: config key \"index\": empty; leave it out for %q", DefaultIndex)
+		return cfg, fmt.Errorf("movies: config key \"index\": empty; leave it out for %q (%w)", DefaultIndex, sdk.ErrInvalidConfig)
 	}
 	return cfg, nil
 }
@@ -87,7 +87,7 @@ func (s *Source) Describe(ctx context.Context, req *sdk.DescribeRequest) (*sdk.D
 // data never changes, so every stream sends everything.
 func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Writer) error {
 	if req.Index != s.cfg.Index {
-		return fmt.Errorf("movies: stream: unknown index %q; this source provides %q", req.Index, s.cfg.Index)
+		return fmt.Errorf("movies: stream: %w %q; this source provides %q", sdk.ErrUnknownIndex, req.Index, s.cfg.Index)
 	}
 	k, n := req.Partition, max(req.Partitions, 1)
 	if k < 0 || k >= n {

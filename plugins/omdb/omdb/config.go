@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	sdk "github.com/demhost/demhost/plugin-sdk"
 )
 
 // Defaults of Config.
@@ -45,15 +47,21 @@ type Config struct {
 }
 
 // ConfigError is a config the plugin cannot use; its message names the
-// plugin and the key, never the API key's value.
+// plugin and the key (empty when the JSON itself is bad), never the API key's value.
 type ConfigError struct {
 	Key     string
 	Problem string
 }
 
 func (e *ConfigError) Error() string {
+	if e.Key == "" {
+		return "omdb: config: " + e.Problem
+	}
 	return fmt.Sprintf("omdb: config key %q: %s", e.Key, e.Problem)
 }
+
+// Unwrap makes errors.Is(err, sdk.ErrInvalidConfig) true.
+func (e *ConfigError) Unwrap() error { return sdk.ErrInvalidConfig }
 
 // parseConfig decodes raw, fills defaults and checks the values. getenv
 // supplies OMDB_API_KEY.
@@ -63,7 +71,7 @@ func parseConfig(raw json.RawMessage, getenv func(string) string) (Config, error
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&cfg); err != nil {
-			return cfg, fmt.Errorf("omdb: config: %w", err)
+			return cfg, &ConfigError{Problem: err.Error()}
 		}
 	}
 	if cfg.APIKey == "" {

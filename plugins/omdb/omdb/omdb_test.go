@@ -231,7 +231,7 @@ func TestBadConfig(t *testing.T) {
 				return
 			}
 			var ce *omdb.ConfigError
-			if err == nil || !strings.HasPrefix(err.Error(), "omdb: ") || (tt.key != "" && (!errors.As(err, &ce) || ce.Key != tt.key)) {
+			if err == nil || !errors.Is(err, sdk.ErrInvalidConfig) || !strings.HasPrefix(err.Error(), "omdb: ") || (tt.key != "" && (!errors.As(err, &ce) || ce.Key != tt.key)) {
 				t.Fatalf("err = %v, want an omdb error on %q", err, tt.key)
 			}
 		})

@@ -113,7 +113,7 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 		return errors.New("omdb: stream: not configured")
 	}
 	if req.Index != s.cfg.Index {
-		return fmt.Errorf("omdb: stream: unknown index %q; this source provides %q", req.Index, s.cfg.Index)
+		return fmt.Errorf("omdb: stream: %w %q; this source provides %q", sdk.ErrUnknownIndex, req.Index, s.cfg.Index)
 	}
 	n := max(req.Partitions, 1)
 	if req.Partition < 0 || req.Partition >= n {

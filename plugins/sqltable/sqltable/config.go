@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	sdk "github.com/demhost/demhost/plugin-sdk"
 )
 
 // DefaultPageSize is the number of rows read per query unless configured.
@@ -43,15 +45,22 @@ type Config struct {
 }
 
 // ConfigError is a config the plugin cannot use. Its message names the
-// plugin, the key and the problem, and never contains the DSN's password.
+// plugin, the key (empty when the JSON itself is bad) and the problem, and never contains the DSN's password.
 type ConfigError struct {
 	Key     string
 	Problem string
 }
 
 func (e *ConfigError) Error() string {
+	if e.Key == "" {
+		return "sqltable: config: " + e.Problem
+	}
 	return fmt.Sprintf("sqltable: config key %q: %s", e.Key, e.Problem)
 }
+
+// Unwrap makes errors.Is(err, sdk.ErrInvalidConfig) true, which the host
+// and the SDK use to tell a bad config from a failing plugin.
+func (e *ConfigError) Unwrap() error { return sdk.ErrInvalidConfig }
 
 func configErr(key, format string, args ...any) error {
 	return &ConfigError{Key: key, Problem: fmt.Sprintf(format, args...)}
@@ -64,7 +73,7 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
-		return cfg, fmt.Errorf("sqltable: config: %w", err)
+		return cfg, &ConfigError{Problem: err.Error()}
 	}
 	for _, req := range []struct{ key, val string }{
 		{"dsn", cfg.DSN}, {"table", cfg.Table}, {"id_column", cfg.IDColumn},

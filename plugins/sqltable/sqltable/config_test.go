@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	sdk "github.com/demhost/demhost/plugin-sdk"
+
 	"github.com/demhost/demhost/plugins/sqltable/sqltable"
 )
 
@@ -65,6 +67,9 @@ func checkErr(t *testing.T, err error, key, problem string) {
 		t.Fatal("Configure succeeded")
 	}
 	msg := err.Error()
+	if !errors.Is(err, sdk.ErrInvalidConfig) {
+		t.Errorf("error %q does not wrap sdk.ErrInvalidConfig", msg)
+	}
 	if !strings.HasPrefix(msg, "sqltable: ") || !strings.Contains(msg, problem) {
 		t.Fatalf("error %q should start with sqltable: and say %q", msg, problem)
 	}

@@ -82,7 +82,7 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 		return errors.New("sqltable: stream: not configured")
 	}
 	if req.Index != s.cfg.Index {
-		return s.errorf("stream: unknown index %q", req.Index)
+		return s.errorf("stream: %w %q", sdk.ErrUnknownIndex, req.Index)
 	}
 	n := max(req.Partitions, 1)
 	if req.Partition < 0 || req.Partition >= n {
