@@ -142,8 +142,11 @@ func sentinelFor(status int, typ string) error {
 	case "resource_already_exists_exception":
 		return ErrAlreadyExists
 	case "cluster_block_exception":
-		// A read-only index answers 403 (or 429) but no credential helps.
-		return ErrRejected
+		// A read-only index answers 403, but no credential helps. Other
+		// blocks answer 429 or 503 and pass, as their status says.
+		if status == http.StatusForbidden {
+			return ErrRejected
+		}
 	case "es_rejected_execution_exception", "rejected_execution_exception":
 		return ErrTooManyRequests
 	}
