@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,45 +16,57 @@ import (
 	sdk "github.com/demhost/demhost/plugin-sdk"
 )
 
-// binDir holds the test plugins TestMain builds from internal/testplugins.
-var binDir string
+// binDir holds the test plugins built from internal/testplugins and the
+// example, on first use.
+var (
+	binDir   string
+	buildErr error
+	build    sync.Once
+)
 
 var testPlugins = []string{"good", "crash", "hang", "garbage", "notplugin", "badversion"}
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
 	dir, err := os.MkdirTemp("", "demhost-sdk-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		return 1
+		os.Exit(1)
 	}
-	defer os.RemoveAll(dir)
 	binDir = dir
-	args := []string{"build", "-o", dir + string(os.PathSeparator)}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func buildPlugins() error {
+	args := []string{"build", "-o", binDir + string(os.PathSeparator)}
 	for _, p := range testPlugins {
 		args = append(args, "./internal/testplugins/"+p)
 	}
 	args = append(args, "./example")
-	cmd := exec.Command("go", args...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build test plugins:", err)
-		return 1
+	out, err := exec.Command("go", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("build test plugins: %v\n%s", err, out)
 	}
-	return m.Run()
+	return nil
 }
 
-func bin(name string) string { return filepath.Join(binDir, name) }
+// bin is the path of a built test plugin.
+func bin(t testing.TB, name string) string {
+	t.Helper()
+	build.Do(func() { buildErr = buildPlugins() })
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(binDir, name)
+}
 
 // start runs a test plugin, closes it at cleanup and then checks that its
 // process is gone.
 func start(t testing.TB, name string, opts ...sdk.StartOption) *sdk.Plugin {
 	t.Helper()
 	opts = append([]sdk.StartOption{sdk.WithLogOutput(io.Discard)}, opts...)
-	p, err := sdk.Start(context.Background(), name, bin(name), opts...)
+	p, err := sdk.Start(context.Background(), name, bin(t, name), opts...)
 	if err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}

@@ -210,8 +210,8 @@ func TestStartFailures(t *testing.T) {
 		{"missing", filepath.Join(dir, "nope"), fs.ErrNotExist, []string{"does not exist", filepath.Join(dir, "nope")}, ""},
 		{"directory", dir, nil, []string{"is a directory"}, ""},
 		{"not executable", plain, fs.ErrPermission, []string{"not executable"}, ""},
-		{"not a plugin", bin("notplugin"), sdk.ErrNotAPlugin, []string{bin("notplugin"), "handshake", `printed "usage: notplugin FILE"`}, ""},
-		{"wrong version", bin("badversion"), sdk.ErrProtocolVersion, []string{"rebuild the plugin", "version"}, ""},
+		{"not a plugin", bin(t, "notplugin"), sdk.ErrNotAPlugin, []string{bin(t, "notplugin"), "handshake", `printed "usage: notplugin FILE"`}, ""},
+		{"wrong version", bin(t, "badversion"), sdk.ErrProtocolVersion, []string{"rebuild the plugin", "version"}, ""},
 		{"no handshake", sleeper, sdk.ErrTimeout, []string{"did not complete the handshake within 500ms"}, pidFile},
 	}
 	for _, tt := range tests {
@@ -246,7 +246,7 @@ func TestStartFailures(t *testing.T) {
 func TestStartOptionsValidate(t *testing.T) {
 	t.Parallel()
 	for _, opt := range []sdk.StartOption{sdk.WithStartTimeout(0), sdk.WithIdleTimeout(-time.Second), sdk.WithLogOutput(nil)} {
-		if _, err := sdk.Start(context.Background(), "good", bin("good"), opt); err == nil {
+		if _, err := sdk.Start(context.Background(), "good", bin(t, "good"), opt); err == nil {
 			t.Error("bad option accepted")
 		}
 	}
@@ -256,7 +256,7 @@ func TestStartCancelled(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := sdk.Start(ctx, "good", bin("good")); !errors.Is(err, context.Canceled) {
+	if _, err := sdk.Start(ctx, "good", bin(t, "good")); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
