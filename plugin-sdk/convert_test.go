@@ -200,4 +200,3 @@ func TestStatusRoundTrip(t *testing.T) {
 		}
 	}
 }
-
