@@ -30,6 +30,15 @@ func (a *app) withHost(ctx context.Context, fn func(h *host.Host) error) error {
 
 // actionResults prints results, then returns the action's error.
 func (a *app) actionResults(results []host.Result, err error) error {
+	if err != nil { // drop the empty results of what did not happen
+		kept := results[:0:0]
+		for _, r := range results {
+			if r.Message != "" || r.Changed {
+				kept = append(kept, r)
+			}
+		}
+		results = kept
+	}
 	if perr := a.printResults(results); perr != nil && err == nil {
 		err = perr
 	}

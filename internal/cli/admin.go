@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -59,6 +60,9 @@ func (a *app) confirm(prefix string) error {
 	fmt.Fprintf(a.stderr, "This deletes every index and alias under the prefix %q at %s and the prefix's registry rows.\nType the prefix to confirm: ",
 		prefix, a.cfg.Redact(strings.Join(a.cfg.Engine.URLs, ",")))
 	line, err := bufio.NewReader(a.stdin).ReadString('\n')
+	if !isTerminal(a.stdin) {
+		fmt.Fprintln(a.stderr) // no echo of the answer ended the prompt line
+	}
 	if err != nil && line == "" {
 		return usageError("dangerous-reset was not confirmed (no answer on stdin); nothing was deleted")
 	}
@@ -112,7 +116,7 @@ func (a *app) historyCommand() *cobra.Command {
 		f := registry.ActionFilter{Env: a.cfg.EnvPrefix, Limit: limit}
 		version := 0
 		if len(names) == 1 {
-			t, err := reg.Resolve(ctx, a.cfg.EnvPrefix, names[0], nil)
+			t, err := a.resolveForHistory(ctx, reg, names[0])
 			if err != nil {
 				return err
 			}
@@ -125,6 +129,25 @@ func (a *app) historyCommand() *cobra.Command {
 		return a.printHistory(actions, version)
 	})
 	return cmd
+}
+
+// resolveForHistory resolves a name like Resolve does, and also accepts
+// a dropped version ("movies-2"), whose history is still worth reading.
+func (a *app) resolveForHistory(ctx context.Context, reg *registry.Registry, word string) (registry.Target, error) {
+	t, err := reg.Resolve(ctx, a.cfg.EnvPrefix, word, nil)
+	if err == nil || !errors.Is(err, registry.ErrUnknownName) {
+		return t, err
+	}
+	if i := strings.LastIndexByte(word, '-'); i > 0 {
+		if n, perr := strconv.Atoi(word[i+1:]); perr == nil && n > 0 {
+			if bt, berr := reg.Resolve(ctx, a.cfg.EnvPrefix, word[:i], nil); berr == nil && bt.Version == 0 {
+				if _, verr := reg.Version(ctx, a.cfg.EnvPrefix, bt.Index, n); verr == nil {
+					return registry.Target{Index: bt.Index, Version: n}, nil
+				}
+			}
+		}
+	}
+	return t, err
 }
 
 func (a *app) printHistory(actions []registry.Action, version int) error {
@@ -155,10 +178,17 @@ func (a *app) printHistory(actions []registry.Action, version int) error {
 	for _, h := range out {
 		started := h.StartedAt
 		rows = append(rows, []string{strconv.FormatInt(h.ID, 10), h.Kind, h.Target, h.Status, formatTime(&started),
-			formatDuration(time.Duration(h.DurationMS) * time.Millisecond), docsText(h.Indexed, h.Failed, h.Deleted),
+			formatDuration(time.Duration(h.DurationMS) * time.Millisecond), historyDocs(h),
 			dash(h.Host), dash(h.CodebaseID), dash(truncate(oneLine(h.Error), 80))})
 	}
 	return table(a.stdout, []string{"ID", "KIND", "TARGET", "STATUS", "STARTED", "DURATION", "DOCS", "HOST", "CODEBASE", "ERROR"}, rows)
+}
+
+func historyDocs(h historyAction) string {
+	if h.Indexed == 0 && h.Failed == 0 && h.Deleted == 0 && h.Kind != "update" && h.Kind != "clear" {
+		return "-"
+	}
+	return docsText(h.Indexed, h.Failed, h.Deleted)
 }
 
 func truncate(s string, n int) string {
