@@ -244,4 +244,3 @@ func (f *fatalRecorder) Fatalf(format string, args ...any) {
 	f.TB.Logf("(expected) "+format, args...)
 	runtime.Goexit()
 }
-
