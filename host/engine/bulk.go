@@ -11,7 +11,6 @@ var bulkFilterPath = []string{"errors", "items.*.error", "items.*._id", "items.*
 
 var (
 	errorsKey   = []byte(`"errors":`)
-	statusKey   = []byte(`"status":`)
 	bulkHeadLen = 64
 )
 
@@ -23,11 +22,29 @@ func parseBulk(index string, r *reply) (BulkResult, error) {
 	defer r.release()
 	body := r.body
 	if errs, ok := bulkErrorsFlag(body); ok && !errs {
-		// Every item carries exactly one "status": key, and the key cannot
-		// occur unescaped inside a JSON string, so this counts items.
-		return BulkResult{Items: bytes.Count(body, statusKey)}, nil
+		return BulkResult{Items: countStatusKeys(body)}, nil
 	}
 	return parseBulkItems(index, r.status, body)
+}
+
+// countStatusKeys counts the items of a bulk answer: every item carries
+// exactly one "status": key, which cannot occur unescaped inside a JSON
+// string. It jumps between the rare byte 'u' with IndexByte (vectorized),
+// which is several times faster than bytes.Count with a 9-byte separator.
+func countStatusKeys(body []byte) int {
+	const key = `"status":`
+	n := 0
+	for i := 0; ; {
+		j := bytes.IndexByte(body[i:], 'u')
+		if j < 0 {
+			return n
+		}
+		u := i + j // the 'u' of "status" is key[5]
+		if u >= 5 && u+4 <= len(body) && string(body[u-5:u+4]) == key {
+			n++
+		}
+		i = u + 1
+	}
 }
 
 // bulkErrorsFlag finds "errors":true|false near the head of a bulk answer.
@@ -84,30 +101,99 @@ func (it *bulkItem) result() *bulkItemResult {
 	}
 }
 
+// parseBulkItems walks the items array with a small structural scanner
+// and decodes only the items that carry an "error": key (which, like
+// "status":, cannot occur unescaped inside a string). With a few failures
+// among thousands of items this is far cheaper than decoding them all.
 func parseBulkItems(index string, status int, body []byte) (BulkResult, error) {
-	var resp struct {
-		Errors bool       `json:"errors"`
-		Items  []bulkItem `json:"items"`
-	}
-	if err := json.Unmarshal(body, &resp); err != nil {
+	unreadable := func() (BulkResult, error) {
 		return BulkResult{}, &Error{Op: "bulk", Index: index, Status: status,
 			Reason: "unreadable response: " + snippet(body), Err: ErrUnavailable}
 	}
-	res := BulkResult{Items: len(resp.Items)}
-	for pos := range resp.Items {
-		it := resp.Items[pos].result()
-		if it == nil || it.Error == nil {
+	start := bytes.Index(body, itemsKey)
+	if start < 0 {
+		return unreadable()
+	}
+	var res BulkResult
+	rest := body[start+len(itemsKey):]
+	for {
+		span, tail, ok := nextObject(rest)
+		if !ok {
+			return unreadable()
+		}
+		if span == nil {
+			return res, nil
+		}
+		pos := res.Items
+		res.Items++
+		rest = tail
+		if !bytes.Contains(span, errorKey) {
 			continue
 		}
-		f := BulkItemFailure{Position: pos, ID: it.ID, Index: it.Index, Status: it.Status,
-			Type: it.Error.Type, Reason: it.Error.text()}
-		if f.Index == "" {
-			f.Index = it.Error.Index
+		var item bulkItem
+		if err := json.Unmarshal(span, &item); err != nil {
+			return unreadable()
 		}
-		if f.Index == "" {
-			f.Index = index
+		if it := item.result(); it != nil && it.Error != nil {
+			res.Failures = append(res.Failures, it.failure(pos, index))
 		}
-		res.Failures = append(res.Failures, f)
 	}
-	return res, nil
+}
+
+var (
+	itemsKey = []byte(`"items":[`)
+	errorKey = []byte(`"error":`)
+)
+
+// nextObject returns the next {...} of a JSON array whose opening '[' is
+// already consumed, and what follows it. At the closing ']' it returns a
+// nil span and ok; on malformed input, ok is false.
+func nextObject(b []byte) (span, tail []byte, ok bool) {
+	i := 0
+	for i < len(b) && (b[i] == ',' || b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+		i++
+	}
+	if i == len(b) {
+		return nil, nil, false
+	}
+	if b[i] == ']' {
+		return nil, b[i+1:], true
+	}
+	if b[i] != '{' {
+		return nil, nil, false
+	}
+	depth, inString := 0, false
+	for j := i; j < len(b); j++ {
+		c := b[j]
+		switch {
+		case inString:
+			if c == '\\' {
+				j++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+			if depth == 0 {
+				return b[i : j+1], b[j+1:], true
+			}
+		}
+	}
+	return nil, nil, false
+}
+
+func (it *bulkItemResult) failure(pos int, index string) BulkItemFailure {
+	f := BulkItemFailure{Position: pos, ID: it.ID, Index: it.Index, Status: it.Status,
+		Type: it.Error.Type, Reason: it.Error.text()}
+	if f.Index == "" {
+		f.Index = it.Error.Index
+	}
+	if f.Index == "" {
+		f.Index = index
+	}
+	return f
 }

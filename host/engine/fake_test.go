@@ -82,6 +82,16 @@ func TestBulkResponses(t *testing.T) {
 			{Position: 1, ID: "2", Index: "movies", Status: 409, Type: "version_conflict_engine_exception", Reason: "[2]: version conflict"},
 			{Position: 2, ID: "3", Index: "idx", Status: 429, Type: "es_rejected_execution_exception", Reason: "queue full"},
 		}}},
+		// Braces, brackets and key-like text inside strings must not fool
+		// the scanner that finds the failed items.
+		{name: "tricky strings", status: 200, body: `{"errors":true,"items":[` +
+			`{"index":{"_id":"x\"error\":{]}","status":201}},` +
+			`{"update":{"_id":"}{","status":404,"error":{"type":"document_missing_exception","reason":"[}{]: document missing"}}}]}`,
+			want: engine.BulkResult{Items: 2, Failures: []engine.BulkItemFailure{
+				{Position: 1, ID: "}{", Index: "idx", Status: 404, Type: "document_missing_exception", Reason: "[}{]: document missing"},
+			}}},
+		{name: "truncated", status: 200, body: `{"errors":true,"items":[{"index":{"_id":"1","status":201}},{"index":{"_id":"2"`,
+			wantErr: engine.ErrUnavailable},
 		{name: "whole request 429", status: 429,
 			body:    `{"error":{"type":"es_rejected_execution_exception","reason":"rejected execution"},"status":429}`,
 			wantErr: engine.ErrTooManyRequests},
@@ -195,11 +205,16 @@ func TestErrorMapping(t *testing.T) {
 func TestRefusedNamesSendNothing(t *testing.T) {
 	t.Parallel()
 	calls := map[string]func(engine.Engine, string) error{
-		"delete":       func(e engine.Engine, n string) error { return e.DeleteIndices(context.Background(), "ok", n) },
-		"swap":         func(e engine.Engine, n string) error { return e.SwapAlias(context.Background(), "a", "ok", []string{n}) },
+		"delete": func(e engine.Engine, n string) error { return e.DeleteIndices(context.Background(), "ok", n) },
+		"swap": func(e engine.Engine, n string) error {
+			return e.SwapAlias(context.Background(), "a", "ok", []string{n})
+		},
 		"delete alias": func(e engine.Engine, n string) error { return e.DeleteAlias(context.Background(), n, "a") },
-		"dbq":          func(e engine.Engine, n string) error { _, err := e.DeleteByQuery(context.Background(), n, nil); return err },
-		"list":         func(e engine.Engine, n string) error { _, err := e.ListIndices(context.Background(), n); return err },
+		"dbq": func(e engine.Engine, n string) error {
+			_, err := e.DeleteByQuery(context.Background(), n, nil)
+			return err
+		},
+		"list": func(e engine.Engine, n string) error { _, err := e.ListIndices(context.Background(), n); return err },
 	}
 	for _, kind := range kinds {
 		for op, call := range calls {
