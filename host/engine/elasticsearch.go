@@ -3,9 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 
 	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
@@ -213,35 +211,4 @@ func (e *esEngine) Reindex(ctx context.Context, src, dst string) (int64, error) 
 	res, err := esapi.ReindexRequest{Body: reindexBody(src, dst), WaitForCompletion: &yes}.Do(ctx, e.c)
 	names := src + " into " + dst
 	return tasksFrom(esReply(ctx, "reindex", names, res, err))
-}
-
-// Shared helpers for the calls both adapters decode alike.
-
-var (
-	yes        = true
-	catColumns = []string{"index", "docs.count", "health"}
-)
-
-func bodyReader(b []byte) io.Reader {
-	if len(b) == 0 {
-		return nil
-	}
-	return bytes.NewReader(b)
-}
-
-func queryBody(query []byte) io.Reader {
-	if len(bytes.TrimSpace(query)) == 0 {
-		query = []byte(`{"match_all":{}}`)
-	}
-	var b bytes.Buffer
-	b.Grow(len(query) + 12)
-	b.WriteString(`{"query":`)
-	b.Write(query)
-	b.WriteString(`}`)
-	return &b
-}
-
-func reindexBody(src, dst string) io.Reader {
-	b, _ := json.Marshal(map[string]any{"source": map[string]string{"index": src}, "dest": map[string]string{"index": dst}})
-	return bytes.NewReader(b)
 }

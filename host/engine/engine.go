@@ -18,9 +18,11 @@ type Kind string
 
 const (
 	// Auto probes GET / and picks the adapter from the answer.
-	Auto          Kind = "auto"
+	Auto Kind = "auto"
+	// Elasticsearch is Elasticsearch 7.17, 8.x or 9.x, via go-elasticsearch/v8.
 	Elasticsearch Kind = "elasticsearch"
-	OpenSearch    Kind = "opensearch"
+	// OpenSearch is OpenSearch 1.x, 2.x or 3.x, via opensearch-go/v4.
+	OpenSearch Kind = "opensearch"
 )
 
 // Config says how to reach a cluster. The zero value means a local

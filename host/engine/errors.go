@@ -33,6 +33,8 @@ type Error struct {
 	Err    error  // a sentinel
 }
 
+// Error reads "op index: sentinel: reason", e.g. "create index movies_v2:
+// rejected: Failed to parse mapping [_doc]: ...".
 func (e *Error) Error() string {
 	msg := e.Op
 	if e.Index != "" {
@@ -47,4 +49,5 @@ func (e *Error) Error() string {
 	return msg
 }
 
+// Unwrap returns the sentinel, for errors.Is.
 func (e *Error) Unwrap() error { return e.Err }

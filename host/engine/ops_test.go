@@ -1,0 +1,122 @@
+package engine_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/demhost/demhost/host/engine"
+	"github.com/demhost/demhost/internal/testenv"
+)
+
+func testReindex(t *testing.T, s *suite) {
+	ctx := testenv.Context(t)
+	src, dst := s.create(t, "resrc", mapping), s.create(t, "redst", mapping)
+	s.fill(t, src, 5)
+	n, err := s.eng.Reindex(ctx, src, dst)
+	if err != nil || n != 5 {
+		t.Fatalf("Reindex = %d, %v; want 5", n, err)
+	}
+	if err := s.eng.Refresh(ctx, dst); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.count(t, dst); got != 5 {
+		t.Errorf("count %s = %d, want 5", dst, got)
+	}
+	if _, err := s.eng.Reindex(ctx, s.prefix+"nope", dst); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("reindex from missing = %v, want ErrNotFound", err)
+	}
+}
+
+func testDeleteByQuery(t *testing.T, s *suite) {
+	ctx := testenv.Context(t)
+	name := s.create(t, "dbq", mapping)
+	s.fill(t, name, 6)
+	n, err := s.eng.DeleteByQuery(ctx, name, []byte(`{"term":{"even":true}}`))
+	if err != nil || n != 3 {
+		t.Fatalf("DeleteByQuery = %d, %v; want 3", n, err)
+	}
+	if got := s.count(t, name); got != 3 {
+		t.Errorf("count after = %d, want 3 (refresh=true)", got)
+	}
+	if _, err := s.eng.DeleteByQuery(ctx, name, []byte(`{"bogus_query":{}}`)); !errors.Is(err, engine.ErrRejected) {
+		t.Errorf("bad query = %v, want ErrRejected", err)
+	}
+}
+
+func testSettings(t *testing.T, s *suite) {
+	ctx := testenv.Context(t)
+	name := s.create(t, "settings", mapping)
+	if err := s.eng.PutSettings(ctx, name, []byte(`{"index":{"refresh_interval":"-1"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.eng.GetSettings(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["index.refresh_interval"] != "-1" || got["index.number_of_shards"] != "1" {
+		t.Errorf("settings = %v, want refresh_interval -1 and 1 shard", got)
+	}
+	err = s.eng.PutSettings(ctx, name, []byte(`{"index":{"number_of_shards":3}}`))
+	if !errors.Is(err, engine.ErrRejected) || !strings.Contains(err.Error(), name) {
+		t.Errorf("static setting update = %v, want ErrRejected naming %s", err, name)
+	}
+}
+
+func testList(t *testing.T, s *suite) {
+	ctx := testenv.Context(t)
+	sub := s.prefix + "list_"
+	alias := sub + "alias"
+	a := s.create(t, "list_a", `{"aliases":{"`+alias+`":{}}}`)
+	b := s.create(t, "list_b", mapping)
+	s.create(t, "listx", mapping) // same suite prefix, outside sub
+	s.fill(t, b, 3)
+	got, err := s.eng.ListIndices(ctx, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []engine.IndexStat{{Name: a, Aliases: []string{alias}}, {Name: b, Docs: 3}}
+	if len(got) != len(want) {
+		t.Fatalf("ListIndices(%s) = %+v, want %+v", sub, got, want)
+	}
+	for i := range want {
+		if got[i].Name != want[i].Name || got[i].Docs != want[i].Docs ||
+			!slices.Equal(got[i].Aliases, want[i].Aliases) || got[i].Health == "" {
+			t.Errorf("item %d = %+v, want %+v with a health", i, got[i], want[i])
+		}
+	}
+	all, err := s.eng.ListIndices(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range all {
+		if strings.HasPrefix(st.Name, ".") {
+			t.Errorf("ListIndices(\"\") lists dot-index %s", st.Name)
+		}
+	}
+	if _, err := s.eng.ListIndices(ctx, sub+"*"); !errors.Is(err, engine.ErrRejected) {
+		t.Errorf("ListIndices with '*' = %v, want ErrRejected", err)
+	}
+}
+
+func testMissing(t *testing.T, s *suite) {
+	ctx := testenv.Context(t)
+	name := s.prefix + "absent"
+	checks := map[string]func() error{
+		"count":        func() error { _, err := s.eng.Count(ctx, name); return err },
+		"get settings": func() error { _, err := s.eng.GetSettings(ctx, name); return err },
+		"put settings": func() error { return s.eng.PutSettings(ctx, name, []byte(`{"index":{"refresh_interval":"1s"}}`)) },
+		"refresh":      func() error { return s.eng.Refresh(ctx, name) },
+		"dbq":          func() error { _, err := s.eng.DeleteByQuery(ctx, name, nil); return err },
+	}
+	for op, f := range checks {
+		err := f()
+		if !errors.Is(err, engine.ErrNotFound) || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s on missing index = %v, want ErrNotFound naming %s", op, err, name)
+		}
+	}
+	if got, err := s.eng.GetAlias(ctx, s.prefix+"noalias"); err != nil || got != nil {
+		t.Errorf("GetAlias(missing) = %v, %v; want nil, nil", got, err)
+	}
+}
