@@ -3,12 +3,14 @@ package sdk_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -278,5 +280,36 @@ func writeFile(t *testing.T, path, body string, mode os.FileMode) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(body), mode); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The host reads partitions in parallel over one plugin.
+func TestConcurrentPartitions(t *testing.T) {
+	t.Parallel()
+	p := start(t, "good")
+	configure(t, p, `{"docs": 30000}`)
+	const n = 4
+	counts := make([]int, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for k := range n {
+		wg.Go(func() {
+			errs[k] = p.Stream(context.Background(), &sdk.StreamRequest{Index: "items", Partition: k, Partitions: n},
+				func(b *sdk.Batch) error {
+					for _, d := range b.Docs {
+						if id, _ := strconv.Atoi(d.ID); id%n != k {
+							return fmt.Errorf("partition %d got id %s", k, d.ID)
+						}
+					}
+					counts[k] += len(b.Docs)
+					return nil
+				})
+		})
+	}
+	wg.Wait()
+	for k := range n {
+		if errs[k] != nil || counts[k] != 30000/n {
+			t.Errorf("partition %d: %d docs, err %v", k, counts[k], errs[k])
+		}
 	}
 }
