@@ -218,15 +218,15 @@ func (p *Plugin) callError(ctx context.Context, err error, timedOut bool) error 
 		return ctx.Err()
 	}
 	if code := status.Code(err); code == codes.Unavailable || code == codes.Canceled || code == codes.Internal {
+		if p.isClosed() {
+			return ErrClosed
+		}
 		if p.waitExited(2 * time.Second) {
 			msg := fmt.Sprintf("%v: %s", ErrPluginExited, p.cmd.ProcessState)
 			if s := p.stderr.summary(); s != "" {
 				msg += fmt.Sprintf(" (stderr: %q)", s)
 			}
 			return &remoteError{msg: msg, kind: ErrPluginExited}
-		}
-		if p.isClosed() {
-			return ErrClosed
 		}
 	}
 	return fromStatus(err)
