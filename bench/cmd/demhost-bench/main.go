@@ -1,0 +1,133 @@
+// Command demhost-bench is the side-by-side bulk indexing benchmark of
+// `make bench`: demhost update against esutil/opensearchutil, the Python
+// helpers.parallel_bulk and a net/http ceiling, on both engines. Run it
+// through scripts/bench.sh, which prepares the Python virtualenv and the
+// binaries. `demhost-bench contender KIND ...` is how it re-executes itself
+// to run contenders B and D in their own processes.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"github.com/demhost/demhost/bench"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "contender" {
+		err = contender(ctx, os.Args[2:])
+	} else {
+		err = run(ctx, os.Args[1:])
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "demhost-bench: %v\n", err)
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+var knownEngines = map[string]string{
+	"elasticsearch": "http://127.0.0.1:9200",
+	"opensearch":    "http://127.0.0.1:9201",
+}
+
+// parseEngines reads "elasticsearch,opensearch" or "name=url,...".
+func parseEngines(s string) ([]bench.Engine, error) {
+	var out []bench.Engine
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, url, ok := strings.Cut(part, "=")
+		if !ok {
+			url, ok = knownEngines[name]
+			if !ok {
+				return nil, fmt.Errorf("-engines: unknown engine %q: use elasticsearch, opensearch or name=url", name)
+			}
+		}
+		out = append(out, bench.Engine{Name: name, URL: url})
+	}
+	if len(out) == 0 {
+		return nil, errors.New("-engines: no engine given")
+	}
+	return out, nil
+}
+
+func run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("demhost-bench", flag.ContinueOnError)
+	n := fs.Int("n", 200000, "number of generated movies")
+	rounds := fs.Int("rounds", 3, "counted rounds (after one warm-up round); at least 1")
+	workers := fs.Int("workers", runtime.NumCPU(), "concurrent workers / streams / requests of every contender")
+	batch := fs.Int("batch", 1000, "documents per bulk request")
+	seed := fs.Int64("seed", 1, "seed of the synthetic movies")
+	engines := fs.String("engines", "elasticsearch,opensearch", "engines: names or name=url, comma separated")
+	demhost := fs.String("demhost", "bin/demhost", "demhost binary; empty skips contender A")
+	plugin := fs.String("plugin", "bin/demhost-plugin-movies", "movies plugin binary")
+	python := fs.String("python", ".venv/bench/bin/python", "python of the virtualenv with the engine clients")
+	pyScript := fs.String("pyscript", "bench/python/bulk.py", "contender C's script")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *n < 1 || *rounds < 1 || *workers < 1 || *batch < 1 {
+		return errors.New("-n, -rounds, -workers and -batch must be at least 1")
+	}
+	engs, err := parseEngines(*engines)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find own binary: %w", err)
+	}
+	return bench.Run(ctx, bench.Config{
+		N: *n, Rounds: *rounds, Workers: *workers, Batch: *batch, Seed: *seed,
+		Engines: engs, Self: self, Python: *python, PyScript: *pyScript,
+		Demhost: *demhost, Plugin: *plugin, Out: os.Stdout, Log: os.Stderr,
+	})
+}
+
+// contender runs one contender subprocess: KIND is esutil, opensearchutil
+// or ceiling. It prints its bench.Report on stdout.
+func contender(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errors.New("contender: missing kind (esutil, opensearchutil, ceiling)")
+	}
+	kind := args[0]
+	fs := flag.NewFlagSet("contender "+kind, flag.ContinueOnError)
+	var cfg bench.ChildConfig
+	fs.StringVar(&cfg.URL, "url", "", "engine URL")
+	fs.StringVar(&cfg.Index, "index", "", "index to fill")
+	fs.StringVar(&cfg.Corpus, "corpus", "", "corpus file")
+	fs.IntVar(&cfg.Workers, "workers", runtime.NumCPU(), "workers")
+	fs.IntVar(&cfg.Batch, "batch", 1000, "documents per bulk request")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	runners := map[string]func(context.Context, bench.ChildConfig) (bench.Report, error){
+		"esutil":         bench.RunEsutil,
+		"opensearchutil": bench.RunOpensearchutil,
+		"ceiling":        bench.RunCeiling,
+	}
+	fn, ok := runners[kind]
+	if !ok {
+		return fmt.Errorf("contender: unknown kind %q", kind)
+	}
+	r, err := fn(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("contender %s: %w", kind, err)
+	}
+	return bench.WriteReport(r)
+}

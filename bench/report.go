@@ -1,0 +1,147 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Contender letters, in the order the rounds run them.
+const (
+	Demhost = "A demhost"
+	Esutil  = "B esutil"
+	Python  = "C python"
+	Ceiling = "D ceiling"
+)
+
+// EngineResult is everything measured on one engine.
+type EngineResult struct {
+	Engine  string // e.g. "elasticsearch 7.17.29 at http://127.0.0.1:9200"
+	Order   []string
+	Samples map[string][]Sample // counted rounds only, by contender
+	Notes   []string            // per-contender details, e.g. the bulk client used
+}
+
+// Target is one of the goals, evaluated on medians.
+type Target struct {
+	Name   string
+	Value  float64 // NaN when not measured
+	Want   float64
+	AtMost bool // the value must be <= Want (else >=)
+	Unit   string
+}
+
+// Met reports whether the value meets the target.
+func (t Target) Met() bool {
+	if t.Value != t.Value { // NaN
+		return false
+	}
+	if t.AtMost {
+		return t.Value <= t.Want
+	}
+	return t.Value >= t.Want
+}
+
+func (t Target) verdict() string {
+	switch {
+	case t.Value != t.Value:
+		return "n/a"
+	case t.Met():
+		return "PASS"
+	default:
+		return "MISS"
+	}
+}
+
+// Figures summarizes one contender's samples: docs/s, CPU µs per doc and
+// peak RSS in MiB.
+func Figures(ss []Sample) (docsPerSec, cpuPerDoc, rssMB Summary) {
+	var a, b, c []float64
+	for _, s := range ss {
+		a = append(a, s.DocsPerSec())
+		b = append(b, s.CPUPerDocMicros())
+		c = append(c, s.RSSMB())
+	}
+	return Summarize(a), Summarize(b), Summarize(c)
+}
+
+// Targets returns the targets for one engine from the medians.
+// stream is the plugin-stream-alone docs/s summary (zero when not run).
+func Targets(r EngineResult, stream Summary) []Target {
+	med := func(name string) (dps, cpu float64) {
+		ss, ok := r.Samples[name]
+		if !ok || len(ss) == 0 {
+			return nan(), nan()
+		}
+		d, c, _ := Figures(ss)
+		return d.Median, c.Median
+	}
+	aD, aC := med(Demhost)
+	bD, bC := med(Esutil)
+	cD, _ := med(Python)
+	dD, _ := med(Ceiling)
+	s := nan()
+	if stream.N > 0 {
+		s = stream.Median
+	}
+	return []Target{
+		{Name: "A/B docs/s", Value: aD / bD, Want: 1.2, Unit: "x"},
+		{Name: "A/C docs/s", Value: aD / cD, Want: 3, Unit: "x"},
+		{Name: "A/D docs/s", Value: aD / dD, Want: 0.9, Unit: "x"},
+		{Name: "A/B client CPU per doc", Value: aC / bC, Want: 0.5, AtMost: true, Unit: "x"},
+		{Name: "plugin stream alone", Value: s, Want: 1e6, Unit: "docs/s"},
+	}
+}
+
+func nan() float64 {
+	var zero float64
+	return zero / zero
+}
+
+// WriteEngineReport prints the figures table and the targets table of one
+// engine.
+func WriteEngineReport(w io.Writer, r EngineResult, stream Summary) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n== %s\n\n", r.Engine)
+	t := Table{Header: []string{"contender", "docs/s median [min–max]", "client CPU µs/doc", "peak RSS MiB"}}
+	for _, name := range r.Order {
+		ss := r.Samples[name]
+		if len(ss) == 0 {
+			t.Add(name, "not run", "", "")
+			continue
+		}
+		d, c, m := Figures(ss)
+		t.Add(name, FormatSummary(d, 0), FormatSummary(c, 1), FormatSummary(m, 0))
+	}
+	t.WriteTo(&b)
+	b.WriteString("\n")
+	tt := Table{Header: []string{"target (medians)", "measured", "target", "result"}}
+	for _, tg := range Targets(r, stream) {
+		val := "n/a"
+		if tg.Value == tg.Value {
+			if tg.Unit == "x" {
+				val = FormatNumber(tg.Value, 2) + "x"
+			} else {
+				val = FormatNumber(tg.Value, 0) + " " + tg.Unit
+			}
+		}
+		op := ">= "
+		if tg.AtMost {
+			op = "<= "
+		}
+		want := op + FormatNumber(tg.Want, 1) + "x"
+		if tg.Unit != "x" {
+			want = op + FormatNumber(tg.Want, 0) + " " + tg.Unit
+		}
+		tt.Add(tg.Name, val, want, tg.verdict())
+	}
+	tt.WriteTo(&b)
+	if len(r.Notes) > 0 {
+		b.WriteString("\n")
+		for _, n := range r.Notes {
+			b.WriteString("  " + n + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

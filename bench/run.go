@@ -1,0 +1,262 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Engine is one engine to run the contenders against.
+type Engine struct {
+	Name string // "elasticsearch" or "opensearch"
+	URL  string
+}
+
+// Config is one benchmark run. Zero values are not defaulted here; the
+// command's flags state the defaults.
+type Config struct {
+	N, Rounds, Workers, Batch int
+	Seed                      int64
+	Engines                   []Engine
+	Self                      string // the bench binary, re-executed for contenders B and D
+	Python                    string // the virtualenv's python, for contender C
+	PyScript                  string // bench/python/bulk.py
+	Demhost                   string // bin/demhost; contender A is skipped when empty
+	Plugin                    string // bin/demhost-plugin-movies
+	Out, Log                  io.Writer
+}
+
+// Run generates the corpus, measures the plugin stream alone, then runs
+// the rounds on every engine and prints each engine's report to Out.
+func Run(ctx context.Context, cfg Config) error {
+	tmp, err := os.MkdirTemp("", "demhost-bench-")
+	if err != nil {
+		return fmt.Errorf("temp dir: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+
+	corpus := filepath.Join(tmp, "corpus.ndjson")
+	size, err := WriteCorpusFile(corpus, cfg.N, cfg.Seed)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cfg.Out, "corpus: %s movies, %.0f bytes per source on average, seed %d\n",
+		FormatNumber(float64(cfg.N), 0), float64(size)/float64(max(cfg.N, 1)), cfg.Seed)
+	fmt.Fprintf(cfg.Out, "workers %d, batch %d docs, %d counted rounds after 1 warm-up, contenders in turn A B C D\n",
+		cfg.Workers, cfg.Batch, cfg.Rounds)
+
+	mapping, err := MoviesSchema(ctx, cfg.Plugin, cfg.N, cfg.Seed)
+	if err != nil {
+		fmt.Fprintf(cfg.Log, "WARNING: %v; using the bench's placeholder mapping\n", err)
+		mapping = json.RawMessage(MoviesMapping)
+	}
+	body := IndexBody(mapping)
+
+	stream := measureStream(ctx, cfg)
+
+	for _, eng := range cfg.Engines {
+		res, err := runEngine(ctx, cfg, eng, corpus, body)
+		if err != nil {
+			return fmt.Errorf("%s: %w", eng.Name, err)
+		}
+		if err := WriteEngineReport(cfg.Out, res, stream); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteCorpusFile writes n generated movies to path and returns the total
+// size of their sources.
+func WriteCorpusFile(path string, n int, seed int64) (int64, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, fmt.Errorf("create corpus %s: %w", path, err)
+	}
+	defer f.Close()
+	w := NewCorpusWriter(f)
+	if err := Generate(n, seed, w.Write); err != nil {
+		return 0, fmt.Errorf("generate corpus %s: %w", path, err)
+	}
+	if err := w.Flush(); err != nil {
+		return 0, fmt.Errorf("write corpus %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return 0, fmt.Errorf("write corpus %s: %w", path, err)
+	}
+	return w.SourceBytes(), nil
+}
+
+// measureStream runs the plugin stream alone once as a warm-up and then
+// Rounds times; a failure is logged and gives an empty summary.
+func measureStream(ctx context.Context, cfg Config) Summary {
+	var xs []float64
+	for round := 0; round <= cfg.Rounds; round++ {
+		docs, wall, err := StreamAlone(ctx, cfg.Plugin, cfg.N, cfg.Seed, cfg.Workers)
+		if err != nil {
+			fmt.Fprintf(cfg.Log, "plugin stream alone: %v\n", err)
+			return Summary{}
+		}
+		if docs != int64(cfg.N) {
+			fmt.Fprintf(cfg.Log, "plugin stream alone: got %d docs, want %d\n", docs, cfg.N)
+			return Summary{}
+		}
+		if round > 0 {
+			xs = append(xs, float64(docs)/wall.Seconds())
+		}
+	}
+	s := Summarize(xs)
+	fmt.Fprintf(cfg.Out, "plugin stream alone (go-plugin gRPC, %d streams, no engine): %s docs/s\n",
+		cfg.Workers, FormatSummary(s, 0))
+	return s
+}
+
+func runEngine(ctx context.Context, cfg Config, eng Engine, corpus string, body []byte) (EngineResult, error) {
+	cl := NewCluster(eng.URL)
+	dist, version, err := cl.Version(ctx)
+	if err != nil {
+		return EngineResult{}, err
+	}
+	res := EngineResult{
+		Engine:  fmt.Sprintf("%s %s at %s", dist, version, eng.URL),
+		Order:   []string{Demhost, Esutil, Python, Ceiling},
+		Samples: map[string][]Sample{},
+	}
+	bulkLib, pyClient := "esutil.BulkIndexer (go-elasticsearch v8)", "elasticsearch-py 7.17"
+	if dist == "opensearch" {
+		bulkLib, pyClient = "opensearchutil.BulkIndexer (opensearch-go v4)", "opensearch-py"
+	}
+	res.Notes = append(res.Notes, "B is "+bulkLib+"; C is helpers.parallel_bulk of "+pyClient)
+	run := randomHex(3)
+	for round := 0; round <= cfg.Rounds; round++ {
+		label := "warm-up"
+		if round > 0 {
+			label = "round " + strconv.Itoa(round)
+		}
+		for _, name := range res.Order {
+			if name == Demhost && cfg.Demhost == "" {
+				continue
+			}
+			s, err := runOne(ctx, cfg, eng, dist, name, corpus, body, fmt.Sprintf("bench%s_%c%d_", run, name[0]+32, round))
+			if err != nil {
+				return res, fmt.Errorf("%s, %s: %w", label, name, err)
+			}
+			fmt.Fprintf(cfg.Log, "%s %s %s: %s docs/s, %.1f µs CPU/doc, %.0f MiB peak RSS, %s\n",
+				eng.Name, label, name, FormatNumber(s.DocsPerSec(), 0), s.CPUPerDocMicros(), s.RSSMB(), s.Wall.Round(time.Millisecond))
+			if round > 0 {
+				res.Samples[name] = append(res.Samples[name], s)
+			}
+		}
+	}
+	return res, nil
+}
+
+// runOne runs one contender into a fresh index under prefix, checks the
+// count and deletes the index.
+func runOne(ctx context.Context, cfg Config, eng Engine, dist, name, corpus string, body []byte, prefix string) (Sample, error) {
+	cl := NewCluster(eng.URL)
+	var s Sample
+	var target string
+	var cleanup []string
+	defer func() {
+		for _, ix := range cleanup {
+			if err := cl.DeleteIndex(context.WithoutCancel(ctx), ix); err != nil {
+				fmt.Fprintf(cfg.Log, "cleanup: %v\n", err)
+			}
+		}
+	}()
+	if name == Demhost {
+		dir, err := os.MkdirTemp("", "demhost-bench-a-")
+		if err != nil {
+			return s, err
+		}
+		defer os.RemoveAll(dir)
+		d := DemhostRun{Demhost: cfg.Demhost, Plugin: cfg.Plugin, URL: eng.URL, Dir: dir, Prefix: prefix,
+			N: cfg.N, Seed: cfg.Seed, Workers: cfg.Workers, Batch: cfg.Batch}
+		err = d.Prepare(ctx)
+		if ixs, aerr := cl.AliasIndices(ctx, d.Alias()); aerr == nil {
+			cleanup = ixs
+		}
+		if err != nil {
+			return s, err
+		}
+		if len(cleanup) != 1 {
+			return s, fmt.Errorf("alias %s points to %v after activate, want one index", d.Alias(), cleanup)
+		}
+		if shards, replicas, err := cl.Settings(ctx, cleanup[0]); err == nil && (shards != "1" || replicas != "0") {
+			fmt.Fprintf(cfg.Log, "WARNING: demhost created %s with %s shards and %s replicas; the others get 1 and 0\n",
+				cleanup[0], shards, replicas)
+		}
+		if s, err = d.Update(ctx); err != nil {
+			return s, err
+		}
+		if pids := OrphanedProcesses(cfg.Plugin); len(pids) > 0 {
+			fmt.Fprintf(cfg.Log, "WARNING: plugin processes %v outlived demhost unreaped: their CPU is not counted\n", pids)
+		}
+		target = d.Alias()
+	} else {
+		index := prefix + "movies"
+		if err := cl.CreateIndex(ctx, index, body); err != nil {
+			return s, err
+		}
+		cleanup = []string{index}
+		target = index
+		var cmd *exec.Cmd
+		switch name {
+		case Esutil:
+			kind := "esutil"
+			if dist == "opensearch" {
+				kind = "opensearchutil"
+			}
+			cmd = childCommand(ctx, cfg, kind, eng.URL, index, corpus)
+		case Ceiling:
+			cmd = childCommand(ctx, cfg, "ceiling", eng.URL, index, corpus)
+		case Python:
+			client := "elasticsearch"
+			if dist == "opensearch" {
+				client = "opensearch"
+			}
+			cmd = exec.CommandContext(ctx, cfg.Python, cfg.PyScript, "--url", eng.URL, "--index", index,
+				"--corpus", corpus, "--workers", strconv.Itoa(cfg.Workers), "--batch", strconv.Itoa(cfg.Batch),
+				"--client", client)
+		}
+		var err error
+		if s, err = RunReporting(ctx, cmd); err != nil {
+			return s, err
+		}
+	}
+	if err := cl.Refresh(ctx, target); err != nil {
+		return s, err
+	}
+	n, err := cl.Count(ctx, target)
+	if err != nil {
+		return s, err
+	}
+	if n != int64(cfg.N) {
+		return s, fmt.Errorf("%s holds %d documents after the run, want %d", target, n, cfg.N)
+	}
+	if s.Docs != int64(cfg.N) {
+		return s, fmt.Errorf("the contender reported %d documents, want %d", s.Docs, cfg.N)
+	}
+	return s, nil
+}
+
+// childCommand re-executes the bench binary as a contender subprocess.
+func childCommand(ctx context.Context, cfg Config, kind, url, index, corpus string) *exec.Cmd {
+	return exec.CommandContext(ctx, cfg.Self, "contender", kind, "-url", url, "-index", index,
+		"-corpus", corpus, "-workers", strconv.Itoa(cfg.Workers), "-batch", strconv.Itoa(cfg.Batch))
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,27 @@
+package bench
+
+import (
+	"slices"
+)
+
+// Summary is the median, minimum and maximum of a set of samples.
+type Summary struct {
+	Median, Min, Max float64
+	N                int
+}
+
+// Summarize returns the summary of xs. The median of an even count is the
+// mean of the two middle samples. An empty xs gives the zero Summary.
+func Summarize(xs []float64) Summary {
+	if len(xs) == 0 {
+		return Summary{}
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	med := s[n/2]
+	if n%2 == 0 {
+		med = (s[n/2-1] + s[n/2]) / 2
+	}
+	return Summary{Median: med, Min: s[0], Max: s[n-1], N: n}
+}
