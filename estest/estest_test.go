@@ -55,8 +55,10 @@ func assertGone(t *testing.T, eng engine.Engine, ps *prefixes, want int) {
 }
 
 func TestNew(t *testing.T) {
+	t.Parallel()
 	for _, e := range testenv.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			env := estest.New(t, estest.WithEngineURL(e.URL))
 			if !strings.HasPrefix(env.Prefix(), "tnew_") || !strings.HasSuffix(env.Prefix(), "_") {
 				t.Errorf("Prefix() = %q, want tnew_…_", env.Prefix())
@@ -83,8 +85,10 @@ func TestNew(t *testing.T) {
 // TestIsolationEngine: parallel tests create the same base name directly
 // through the engine, each with its own document count.
 func TestIsolationEngine(t *testing.T) {
+	t.Parallel()
 	for _, e := range testenv.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			var ps prefixes
 			var eng engine.Engine
 			var engOnce sync.Once
@@ -126,8 +130,10 @@ func TestIsolationEngine(t *testing.T) {
 // TestIsolationHost: parallel tests each run a host whose source provides
 // "movies" with a different number of documents.
 func TestIsolationHost(t *testing.T) {
+	t.Parallel()
 	for _, e := range testenv.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			var ps prefixes
 			var eng engine.Engine
 			var engOnce sync.Once

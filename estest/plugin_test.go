@@ -33,6 +33,7 @@ func TestBundledSourceInProcess(t *testing.T) {
 // TestPluginBinary runs the SDK's example plugin as a real binary next to
 // an in-process source in one host.
 func TestPluginBinary(t *testing.T) {
+	t.Parallel()
 	engines := testenv.Engines(t)
 	bin := filepath.Join(t.TempDir(), "demhost-plugin-example")
 	if out, err := exec.Command("go", "build", "-o", bin, "../plugin-sdk/example").CombinedOutput(); err != nil {
