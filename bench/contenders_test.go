@@ -104,14 +104,15 @@ func TestGoContendersSendBatchDocsPerRequest(t *testing.T) {
 			if fake.refreshs != 1 {
 				t.Errorf("%d refreshes, want 1 at the end of the timed section", fake.refreshs)
 			}
-			// Each worker's last request may be short; the rest must be
-			// within one doc of the batch (sizes vary slightly).
+			// Each worker's last request may be short. esutil and
+			// opensearchutil flush by bytes, and movies vary in size, so
+			// the rest must be within 5% of the batch.
 			full := 0
 			for _, k := range fake.perReq {
-				if k > batch+1 {
+				if k > batch*105/100 {
 					t.Errorf("a request carried %d docs, batch is %d", k, batch)
 				}
-				if k >= batch-1 {
+				if k >= batch*95/100 {
 					full++
 				}
 			}

@@ -100,7 +100,7 @@ func TestReadCorpusNamesLine(t *testing.T) {
 
 func TestGenerateIsDeterministic(t *testing.T) {
 	t.Parallel()
-	collect := func(seed int64) []string {
+	collect := func(seed uint64) []string {
 		var out []string
 		bench.Generate(50, seed, func(id string, src []byte) error {
 			if !json.Valid(src) {

@@ -22,7 +22,7 @@ type DemhostRun struct {
 	Dir     string // a fresh temporary directory
 	Prefix  string
 	N       int
-	Seed    int64
+	Seed    uint64
 	Workers int
 	Batch   int
 }

@@ -74,16 +74,6 @@ func (c *Cluster) Version(ctx context.Context) (dist, number string, err error) 
 	return dist, info.Version.Number, nil
 }
 
-// IndexBody is the body of every benchmark index: one shard, no replicas,
-// and the given mapping.
-func IndexBody(mappings json.RawMessage) []byte {
-	b, _ := json.Marshal(map[string]any{ // RawMessage and ints always marshal
-		"settings": map[string]any{"number_of_shards": 1, "number_of_replicas": 0},
-		"mappings": mappings,
-	})
-	return b
-}
-
 // CreateIndex creates index with body.
 func (c *Cluster) CreateIndex(ctx context.Context, index string, body []byte) error {
 	if err := c.do(ctx, http.MethodPut, "/"+url.PathEscape(index)+"?wait_for_active_shards=1", body, nil); err != nil {

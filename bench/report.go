@@ -20,6 +20,7 @@ type EngineResult struct {
 	Order   []string
 	Samples map[string][]Sample // counted rounds only, by contender
 	Notes   []string            // per-contender details, e.g. the bulk client used
+	Labels  map[string]string   // display name by contender, when it differs
 }
 
 // Target is one of the goals, evaluated on medians.
@@ -105,13 +106,17 @@ func WriteEngineReport(w io.Writer, r EngineResult, stream Summary) error {
 	fmt.Fprintf(&b, "\n== %s\n\n", r.Engine)
 	t := Table{Header: []string{"contender", "docs/s median [min–max]", "client CPU µs/doc", "peak RSS MiB"}}
 	for _, name := range r.Order {
+		label := name
+		if l, ok := r.Labels[name]; ok {
+			label = l
+		}
 		ss := r.Samples[name]
 		if len(ss) == 0 {
-			t.Add(name, "not run", "", "")
+			t.Add(label, "not run", "", "")
 			continue
 		}
 		d, c, m := Figures(ss)
-		t.Add(name, FormatSummary(d, 0), FormatSummary(c, 1), FormatSummary(m, 0))
+		t.Add(label, FormatSummary(d, 0), FormatSummary(c, 1), FormatSummary(m, 0))
 	}
 	t.WriteTo(&b)
 	b.WriteString("\n")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -24,7 +23,7 @@ type Engine struct {
 // command's flags state the defaults.
 type Config struct {
 	N, Rounds, Workers, Batch int
-	Seed                      int64
+	Seed                      uint64
 	Engines                   []Engine
 	Self                      string // the bench binary, re-executed for contenders B and D
 	Python                    string // the virtualenv's python, for contender C
@@ -53,12 +52,7 @@ func Run(ctx context.Context, cfg Config) error {
 	fmt.Fprintf(cfg.Out, "workers %d, batch %d docs, %d counted rounds after 1 warm-up, contenders in turn A B C D\n",
 		cfg.Workers, cfg.Batch, cfg.Rounds)
 
-	mapping, err := MoviesSchema(ctx, cfg.Plugin, cfg.N, cfg.Seed)
-	if err != nil {
-		fmt.Fprintf(cfg.Log, "WARNING: %v; using the bench's placeholder mapping\n", err)
-		mapping = json.RawMessage(MoviesMapping)
-	}
-	body := IndexBody(mapping)
+	body := MoviesIndexBody()
 
 	stream := measureStream(ctx, cfg)
 
@@ -76,7 +70,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 // WriteCorpusFile writes n generated movies to path and returns the total
 // size of their sources.
-func WriteCorpusFile(path string, n int, seed int64) (int64, error) {
+func WriteCorpusFile(path string, n int, seed uint64) (int64, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return 0, fmt.Errorf("create corpus %s: %w", path, err)
@@ -133,6 +127,9 @@ func runEngine(ctx context.Context, cfg Config, eng Engine, corpus string, body 
 	bulkLib, pyClient := "esutil.BulkIndexer (go-elasticsearch v8)", "elasticsearch-py 7.17"
 	if dist == "opensearch" {
 		bulkLib, pyClient = "opensearchutil.BulkIndexer (opensearch-go v4)", "opensearch-py"
+	}
+	if dist == "opensearch" {
+		res.Labels = map[string]string{Esutil: "B opensearchutil"}
 	}
 	res.Notes = append(res.Notes, "B is "+bulkLib+"; C is helpers.parallel_bulk of "+pyClient)
 	run := randomHex(3)

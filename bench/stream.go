@@ -13,39 +13,16 @@ import (
 )
 
 // PluginConfig is the movies plugin's config section for n synthetic docs.
-func PluginConfig(n int, seed int64) json.RawMessage {
+func PluginConfig(n int, seed uint64) json.RawMessage {
 	b, _ := json.Marshal(map[string]any{"synthetic": n, "seed": seed}) // ints always marshal
 	return b
-}
-
-// MoviesSchema starts the movies plugin binary and returns the mapping of
-// its "movies" index, the mapping every contender's index gets.
-func MoviesSchema(ctx context.Context, pluginPath string, n int, seed int64) (json.RawMessage, error) {
-	p, err := sdk.Start(ctx, "movies", pluginPath)
-	if err != nil {
-		return nil, fmt.Errorf("start plugin %s: %w", pluginPath, err)
-	}
-	defer p.Close()
-	if _, err := p.Configure(ctx, &sdk.ConfigureRequest{Config: PluginConfig(n, seed)}); err != nil {
-		return nil, fmt.Errorf("configure plugin %s: %w", pluginPath, err)
-	}
-	d, err := p.Describe(ctx, &sdk.DescribeRequest{})
-	if err != nil {
-		return nil, fmt.Errorf("describe plugin %s: %w", pluginPath, err)
-	}
-	for _, ix := range d.Indexes {
-		if ix.Name == "movies" {
-			return ix.Mappings, nil
-		}
-	}
-	return nil, fmt.Errorf("plugin %s provides no index named movies", pluginPath)
 }
 
 // StreamAlone measures the plugin stream with no engine: it starts the
 // movies plugin binary over go-plugin gRPC, configures n synthetic movies
 // and reads every partition of "movies" with workers concurrent streams,
 // counting documents. The plugin's start is not timed.
-func StreamAlone(ctx context.Context, pluginPath string, n int, seed int64, workers int) (docs int64, wall time.Duration, err error) {
+func StreamAlone(ctx context.Context, pluginPath string, n int, seed uint64, workers int) (docs int64, wall time.Duration, err error) {
 	p, err := sdk.Start(ctx, "movies", pluginPath)
 	if err != nil {
 		return 0, 0, fmt.Errorf("start plugin %s: %w", pluginPath, err)

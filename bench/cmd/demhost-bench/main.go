@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -72,7 +73,7 @@ func run(ctx context.Context, args []string) error {
 	rounds := fs.Int("rounds", 3, "counted rounds (after one warm-up round); at least 1")
 	workers := fs.Int("workers", runtime.NumCPU(), "concurrent workers / streams / requests of every contender")
 	batch := fs.Int("batch", 1000, "documents per bulk request")
-	seed := fs.Int64("seed", 1, "seed of the synthetic movies")
+	seed := fs.Uint64("seed", 1, "seed of the synthetic movies")
 	engines := fs.String("engines", "elasticsearch,opensearch", "engines: names or name=url, comma separated")
 	demhost := fs.String("demhost", "bin/demhost", "demhost binary; empty skips contender A")
 	plugin := fs.String("plugin", "bin/demhost-plugin-movies", "movies plugin binary")
@@ -87,6 +88,16 @@ func run(ctx context.Context, args []string) error {
 	engs, err := parseEngines(*engines)
 	if err != nil {
 		return err
+	}
+	for _, p := range []*string{demhost, plugin, python, pyScript} {
+		if *p == "" {
+			continue
+		}
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return fmt.Errorf("resolve %s: %w", *p, err)
+		}
+		*p = abs
 	}
 	self, err := os.Executable()
 	if err != nil {
