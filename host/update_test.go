@@ -196,3 +196,29 @@ func TestUpdateRestoresLoadSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestUpdateRecordsRunningProgress(t *testing.T) {
+	t.Parallel()
+	src := newTestSource("movies", 300)
+	f := newFixture(t, openEngine(t, testenv.ElasticsearchURL(t)), openSQLite(t), host.BulkConfig{Workers: 1, BatchSize: 10}, src)
+	ctx, h := f.ctx, f.h
+	f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{}))
+	f.one(h.Activate(ctx, []string{"movies"}))
+	var seen registry.Action
+	src.onWrite = func(n int) {
+		if n != 290 { // after the SDK's first batch of 256 documents
+			return
+		}
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			acts, err := h.History(ctx, "movies", 1)
+			if err == nil && len(acts) == 1 && acts[0].Indexed > 0 {
+				seen = acts[0]
+				return
+			}
+		}
+	}
+	f.one(h.Update(ctx, []string{"movies"}, host.UpdateOptions{}))
+	if seen.Status != registry.ActionInProgress || seen.Indexed <= 0 || seen.Indexed > 290 {
+		t.Fatalf("action seen during the update = %s with %d indexed, want in_progress with running counts", seen.Status, seen.Indexed)
+	}
+}
