@@ -11,7 +11,8 @@ var (
 	// ErrInterrupted is returned when an action stopped on a signal.
 	ErrInterrupted = errors.New("interrupted")
 	// ErrUnknownIndex is returned for a name no source provides and the
-	// registry does not know.
+	// registry does not know. The error also matches
+	// registry.ErrUnknownName, and its message lists the known names.
 	ErrUnknownIndex = errors.New("unknown index")
 	// ErrUsage is returned for a request that makes no sense (e.g. --older
 	// with a version name); the CLI exits 2.
