@@ -53,7 +53,7 @@ demo: services build
 
 ## demo-postgres: the same flow with Postgres as the registry
 demo-postgres: services build
-	@DEMHOST_REGISTRY='$(PG_DSN)' DEMHOST_ENV_PREFIX=demo_pg_ bash scripts/demo.sh
+	@DEMHOST_REGISTRY='$(PG_DSN)' DEMHOST_ENV_PREFIX=demopg_ bash scripts/demo.sh
 
 ## bench: the side-by-side bulk indexing benchmark on both engines
 bench: services build

@@ -38,6 +38,12 @@ func TestResetStaysInsideItsPrefix(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { eng.DeleteIndices(context.Background(), near) })
+			// Another environment whose prefix starts with a's (a.env+"eu_").
+			nested := a.env + "eu_movies-1"
+			if err := eng.CreateIndex(a.ctx, nested, []byte(`{}`)); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { eng.DeleteIndices(context.Background(), nested) })
 
 			r, err := a.h.Reset(a.ctx, host.ResetOptions{})
 			if err != nil || !r.Changed {
@@ -51,6 +57,12 @@ func TestResetStaysInsideItsPrefix(t *testing.T) {
 			}
 			if ok, _ := eng.Exists(a.ctx, near); !ok {
 				t.Errorf("%s, outside the prefix, was deleted", near)
+			}
+			if ok, _ := eng.Exists(a.ctx, nested); !ok {
+				t.Errorf("%s, another environment's index under a longer prefix, was deleted", nested)
+			}
+			if !strings.Contains(r.Message, nested) {
+				t.Errorf("reset message %q does not say it left %s alone", r.Message, nested)
 			}
 			rows, err := a.h.List(a.ctx)
 			if err != nil || len(rows) != 1 || rows[0].Status != host.StatusNotCreated {

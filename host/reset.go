@@ -48,29 +48,57 @@ func (h *Host) Reset(ctx context.Context, o ResetOptions) (Result, error) {
 	sort.Strings(locks) // one order everywhere, so two resets cannot deadlock
 	spec := actionSpec{kind: registry.ActionReset, params: o, locks: locks}
 	return h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
-		return h.reset(ctx, a, o)
+		return h.reset(ctx, a, o, lockSet)
 	})
 }
 
-func (h *Host) reset(ctx context.Context, a *action, o ResetOptions) (Result, error) {
+// ownedBy reports whether a physical index name belongs to env: it must be
+// env + a known base name + "-" + a version number. Anything else under
+// the prefix may belong to another environment whose prefix starts with
+// this one (qa_ and qa_eu_), so a reset leaves it alone.
+func ownedBy(env, name string, bases map[string]bool) bool {
+	if strings.HasPrefix(name, ".") || !strings.HasPrefix(name, env) {
+		return false
+	}
+	rest := name[len(env):]
+	dash := strings.LastIndexByte(rest, '-')
+	if dash <= 0 || dash == len(rest)-1 {
+		return false
+	}
+	for _, c := range rest[dash+1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return bases[rest[:dash]]
+}
+
+func (h *Host) reset(ctx context.Context, a *action, o ResetOptions, bases map[string]bool) (Result, error) {
 	env := h.opts.Env
 	var r Result
 	stats, err := h.eng.ListIndices(ctx, env)
 	if err != nil {
 		return r, fmt.Errorf("list indices under %s: %w", quoteEnv(env), err)
 	}
-	var names []string
+	var names, foreign []string
 	for _, s := range stats {
-		if strings.HasPrefix(s.Name, env) && !strings.HasPrefix(s.Name, ".") {
+		switch {
+		case ownedBy(env, s.Name, bases):
 			names = append(names, s.Name)
+		case strings.HasPrefix(s.Name, env) && !strings.HasPrefix(s.Name, "."):
+			foreign = append(foreign, s.Name)
 		}
 	}
 	sort.Strings(names)
+	sort.Strings(foreign)
 	if err := h.deleteIndices(ctx, names); err != nil {
 		return r, err
 	}
 	for _, n := range names {
 		a.logf(ctx, "deleted index %s", n)
+	}
+	for _, n := range foreign {
+		a.logf(ctx, "left %s alone: it starts with %s but is not a version of this environment's indexes (another environment's prefix may start with this one)", n, quoteEnv(env))
 	}
 	r.Changed = len(names) > 0
 	if !o.ESOnly {
@@ -78,6 +106,9 @@ func (h *Host) reset(ctx context.Context, a *action, o ResetOptions) (Result, er
 			return r, fmt.Errorf("reset registry rows of %s: %w", quoteEnv(env), err)
 		}
 		r.Message = fmt.Sprintf("reset environment %s: deleted %d indices and the registry's versions, actions and checkpoints", quoteEnv(env), len(names))
+		if len(foreign) > 0 {
+			r.Message += fmt.Sprintf("; left %d indices that start with the prefix but are not this environment's: %s", len(foreign), joinNames(foreign))
+		}
 		return r, nil
 	}
 	idxs, err := h.reg.Indexes(ctx, env)
