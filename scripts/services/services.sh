@@ -119,7 +119,13 @@ start_elasticsearch() {
     (cd "$dir" && mvn -q -B package dependency:copy-dependencies -DoutputDirectory=target/lib) || die "maven failed for elasticsearch"
     touch "$dir/target/.ready"
   fi
-  curl -fs "http://127.0.0.1:$ES_PORT" >/dev/null 2>&1 && die "port $ES_PORT is taken by another process"
+  if curl -fs "http://127.0.0.1:$ES_PORT" >/dev/null 2>&1; then
+    if curl -fs "http://127.0.0.1:$ES_PORT" | grep -q '"cluster_name"'; then
+      log "elasticsearch  http://127.0.0.1:$ES_PORT (already running, started outside this folder)"
+      return 0
+    fi
+    die "port $ES_PORT is taken by another process"
+  fi
   log "starting elasticsearch (heap $ES_HEAP)"
   nohup "$(java17)" -Xms"$ES_HEAP" -Xmx"$ES_HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.disable.jmx=true -Des.networkaddress.cache.ttl=60 \
@@ -156,7 +162,13 @@ start_opensearch() {
     (cd "$dir" && mvn -q -B dependency:copy-dependencies -DoutputDirectory=target/lib) || die "maven failed for opensearch"
     touch "$dir/target/.ready"
   fi
-  curl -fs "http://127.0.0.1:$OS_PORT" >/dev/null 2>&1 && die "port $OS_PORT is taken by another process"
+  if curl -fs "http://127.0.0.1:$OS_PORT" >/dev/null 2>&1; then
+    if curl -fs "http://127.0.0.1:$OS_PORT" | grep -q '"distribution" : "opensearch"'; then
+      log "opensearch     http://127.0.0.1:$OS_PORT (already running, started outside this folder)"
+      return 0
+    fi
+    die "port $OS_PORT is taken by another process"
+  fi
   cat >"$home/node_1/config/opensearch.yml" <<YML
 network.host: 127.0.0.1
 transport.port: 9301
