@@ -6,18 +6,21 @@ import (
 	"testing"
 )
 
-// The README shows example/main.go verbatim; TestExamplePlugin runs it.
+// Both READMEs show example/main.go verbatim; TestExamplePlugin builds and
+// runs it, so the plugin a reader copies is one that compiles and works.
 func TestReadmeShowsExample(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
 	example, err := os.ReadFile("example/main.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(readme), "```go\n"+string(example)+"```") {
-		t.Error("README.md does not contain example/main.go verbatim; copy it again")
+	for _, path := range []string{"README.md", "../README.md"} {
+		readme, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(readme), "```go\n"+string(example)+"```") {
+			t.Errorf("%s does not contain plugin-sdk/example/main.go verbatim; copy it again", path)
+		}
 	}
 }
