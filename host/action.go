@@ -18,6 +18,8 @@ type actionSpec struct {
 	params  any    // recorded as JSON
 	// locks are the indexes whose locks the action holds; default: index.
 	locks []string
+	// parent is the id of the action this one is part of; 0 when none.
+	parent int64
 }
 
 // action is a running, recorded action.
@@ -62,17 +64,17 @@ func (h *Host) run(ctx context.Context, spec actionSpec, fn func(ctx context.Con
 		target = "environment " + quoteEnv(h.opts.Env)
 	}
 	id, err := h.reg.StartAction(ctx, registry.Action{
-		Env: h.opts.Env, Index: spec.index, Version: spec.version, Kind: spec.kind,
+		ParentID: spec.parent, Env: h.opts.Env, Index: spec.index, Version: spec.version, Kind: spec.kind,
 		Status: registry.ActionQueued, StartedAt: start, Argv: h.opts.Argv,
 		Host: h.opts.Hostname, User: h.opts.User, CodebaseID: h.opts.CodebaseID, Params: params,
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("record %s of %s: %w", spec.kind, target, err)
 	}
-	res := Result{ActionID: id, Kind: string(spec.kind), Index: spec.index, Version: spec.version}
+	res := Result{ActionID: id, ParentID: spec.parent, Kind: string(spec.kind), Index: spec.index, Version: spec.version}
 	bg := context.WithoutCancel(ctx)
 	finish := func(r Result, err error) (Result, error) {
-		r.ActionID, r.Kind, r.Duration = id, string(spec.kind), time.Since(start)
+		r.ActionID, r.ParentID, r.Kind, r.Duration = id, spec.parent, string(spec.kind), time.Since(start)
 		if r.Index == "" {
 			r.Index = spec.index
 		}

@@ -15,18 +15,21 @@ func (h *Host) Activate(ctx context.Context, names []string) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Result
-	for _, t := range targets {
-		spec := actionSpec{kind: registry.ActionActivate, index: t.Index, version: t.Version}
-		r, err := h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
-			return h.activate(ctx, a, t)
-		})
-		out = append(out, r)
-		if err != nil {
-			return out, err
+	group := actionSpec{kind: registry.ActionActivate, index: commonIndex(targets)}
+	return h.runGroup(ctx, group, len(targets), func(ctx context.Context, parent int64) ([]Result, error) {
+		var out []Result
+		for _, t := range targets {
+			spec := actionSpec{kind: registry.ActionActivate, index: t.Index, version: t.Version, parent: parent}
+			r, err := h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
+				return h.activate(ctx, a, t)
+			})
+			out = append(out, r)
+			if err != nil {
+				return out, err
+			}
 		}
-	}
-	return out, nil
+		return out, nil
+	})
 }
 
 func (h *Host) activate(ctx context.Context, a *action, t registry.Target) (Result, error) {

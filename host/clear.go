@@ -26,18 +26,21 @@ func (h *Host) Clear(ctx context.Context, name string, o ClearOptions) ([]Result
 	if err != nil {
 		return nil, err
 	}
-	var out []Result
-	for _, n := range nums {
-		spec := actionSpec{kind: registry.ActionClear, index: t.Index, version: n, params: o}
-		r, err := h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
-			return h.clear(ctx, a, t.Index, n)
-		})
-		out = append(out, r)
-		if err != nil {
-			return out, err
+	group := actionSpec{kind: registry.ActionClear, index: t.Index, params: o}
+	return h.runGroup(ctx, group, len(nums), func(ctx context.Context, parent int64) ([]Result, error) {
+		var out []Result
+		for _, n := range nums {
+			spec := actionSpec{kind: registry.ActionClear, index: t.Index, version: n, params: o, parent: parent}
+			r, err := h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
+				return h.clear(ctx, a, t.Index, n)
+			})
+			out = append(out, r)
+			if err != nil {
+				return out, err
+			}
 		}
-	}
-	return out, nil
+		return out, nil
+	})
 }
 
 func (h *Host) clear(ctx context.Context, a *action, index string, n int) (Result, error) {

@@ -32,25 +32,31 @@ func (h *Host) Create(ctx context.Context, names []string, o CreateOptions) ([]R
 			return nil, fmt.Errorf("index %s is not provided by any configured source, so it has no schema to create", t.Index)
 		}
 	}
-	var out []Result
-	for _, t := range targets {
-		spec := actionSpec{kind: registry.ActionCreate, index: t.Index, params: o}
-		var r Result
-		if o.ESOnly {
-			r, err = h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
-				return h.recreateMissing(ctx, a, t.Index)
-			})
-		} else {
-			r, err = h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
-				return h.create(ctx, a, t.Index, o.Force)
-			})
+	group := actionSpec{kind: registry.ActionCreate, index: commonIndex(targets), params: o}
+	return h.runGroup(ctx, group, len(targets), func(ctx context.Context, parent int64) ([]Result, error) {
+		var out []Result
+		for _, t := range targets {
+			spec := actionSpec{kind: registry.ActionCreate, index: t.Index, params: o, parent: parent}
+			var (
+				r   Result
+				err error
+			)
+			if o.ESOnly {
+				r, err = h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
+					return h.recreateMissing(ctx, a, t.Index)
+				})
+			} else {
+				r, err = h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
+					return h.create(ctx, a, t.Index, o.Force)
+				})
+			}
+			out = append(out, r)
+			if err != nil {
+				return out, err
+			}
 		}
-		out = append(out, r)
-		if err != nil {
-			return out, err
-		}
-	}
-	return out, nil
+		return out, nil
+	})
 }
 
 // schemaBody is the index body a source's spec asks for.

@@ -175,6 +175,7 @@ func (h *Host) Alias(index string) string { return h.opts.Env + index }
 // Result is what one action did, for the CLI to print.
 type Result struct {
 	ActionID int64             `json:"action_id"`
+	ParentID int64             `json:"parent_id,omitempty"` // the action this one is part of; 0 when none
 	Kind     string            `json:"kind"`
 	Index    string            `json:"index"`
 	Version  int               `json:"version,omitempty"`

@@ -19,11 +19,28 @@ type UpdateOptions struct {
 	// Workers and BatchSize override Options.Bulk when non-zero.
 	Workers   int
 	BatchSize int
+	// All says the names are every index (the CLI's --all); with no names
+	// Update takes Indexes(). An index with no active version is then
+	// skipped with a message instead of failing the whole update.
+	All bool
+}
+
+// updatePlan is what Update does to one of its targets: fill versions,
+// or nothing, for the reason in noop.
+type updatePlan struct {
+	index string
+	nums  []int
+	noop  string
 }
 
 // Update streams documents into the active version (or the named one).
 // A result with Counts.Failed > 0 is returned with ErrDocumentsFailed.
+// An update of more than one version is recorded as a parent action with
+// one child action per version.
 func (h *Host) Update(ctx context.Context, names []string, o UpdateOptions) ([]Result, error) {
+	if o.All && len(names) == 0 {
+		names = h.Indexes()
+	}
 	targets, err := h.resolveAll(ctx, names)
 	if err != nil {
 		return nil, err
@@ -36,37 +53,51 @@ func (h *Host) Update(ctx context.Context, names []string, o UpdateOptions) ([]R
 			return nil, fmt.Errorf("index %s is not provided by any configured source, so there is nothing to stream into it", t.Index)
 		}
 	}
-	var out []Result
-	var docErr error
+	// Plan every target before touching the cluster, so that a target
+	// that cannot be updated fails the command before any update starts.
+	plans := make([]updatePlan, 0, len(targets))
+	var filled []registry.Target
 	for _, t := range targets {
-		nums, noop, err := h.updateTargets(ctx, t, o.Newer)
+		nums, noop, err := h.updateTargets(ctx, t, o)
 		if err != nil {
-			return out, err
+			return nil, err
 		}
-		if noop != "" {
-			out = append(out, Result{Kind: string(registry.ActionUpdate), Index: t.Index, Message: noop})
-			continue
-		}
+		plans = append(plans, updatePlan{index: t.Index, nums: nums, noop: noop})
 		for _, n := range nums {
-			spec := actionSpec{kind: registry.ActionUpdate, index: t.Index, version: n, params: updateParams(o)}
-			r, err := h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
-				return h.update(ctx, a, t.Index, n, o)
-			})
-			out = append(out, r)
-			if errors.Is(err, ErrDocumentsFailed) {
-				docErr = errors.Join(docErr, err)
-				continue
-			}
-			if err != nil {
-				return out, err
-			}
+			filled = append(filled, registry.Target{Index: t.Index, Version: n})
 		}
 	}
-	return out, docErr
+	group := actionSpec{kind: registry.ActionUpdate, index: commonIndex(filled), params: updateParams(o)}
+	return h.runGroup(ctx, group, len(filled), func(ctx context.Context, parent int64) ([]Result, error) {
+		var out []Result
+		var docErr error
+		for _, p := range plans {
+			if p.noop != "" {
+				out = append(out, Result{Kind: string(registry.ActionUpdate), Index: p.index, Message: p.noop})
+				continue
+			}
+			for _, n := range p.nums {
+				spec := actionSpec{kind: registry.ActionUpdate, index: p.index, version: n, params: updateParams(o), parent: parent}
+				r, err := h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
+					return h.update(ctx, a, p.index, n, o)
+				})
+				out = append(out, r)
+				if errors.Is(err, ErrDocumentsFailed) {
+					docErr = errors.Join(docErr, err)
+					continue
+				}
+				if err != nil {
+					return out, err
+				}
+			}
+		}
+		return out, docErr
+	})
 }
 
-// updateTargets picks the versions an update fills.
-func (h *Host) updateTargets(ctx context.Context, t registry.Target, newer bool) ([]int, string, error) {
+// updateTargets picks the versions an update fills. With o.All, an index
+// with no active version is a no-op that says so, not an error.
+func (h *Host) updateTargets(ctx context.Context, t registry.Target, o UpdateOptions) ([]int, string, error) {
 	if t.Version != 0 {
 		return []int{t.Version}, "", nil
 	}
@@ -74,7 +105,14 @@ func (h *Host) updateTargets(ctx context.Context, t registry.Target, newer bool)
 	if err != nil {
 		return nil, "", err
 	}
-	if !newer {
+	if !o.Newer {
+		if active == 0 && o.All {
+			msg := fmt.Sprintf("%s has no active version: activate it or name a version; skipped", t.Index)
+			if len(vs) == 0 {
+				msg += fmt.Sprintf(" (it has no version yet: run `create %s` first)", t.Index)
+			}
+			return nil, msg, nil
+		}
 		if active == 0 {
 			hint := t.Index + "-N"
 			if len(vs) > 0 {
@@ -102,6 +140,9 @@ func (h *Host) updateTargets(ctx context.Context, t registry.Target, newer bool)
 
 func updateParams(o UpdateOptions) map[string]any {
 	p := map[string]any{"newer": o.Newer, "resume": o.Resume}
+	if o.All {
+		p["all"] = true
+	}
 	if !o.Start.IsZero() {
 		p["start"] = o.Start.UTC().Format(time.RFC3339Nano)
 	}

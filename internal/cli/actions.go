@@ -205,6 +205,7 @@ func (a *app) updateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			o.All = all
 			return a.actionResults(h.Update(cmd.Context(), names, o))
 		})
 	})

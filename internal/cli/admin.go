@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -175,13 +176,63 @@ func (a *app) printHistory(actions []registry.Action, version int) error {
 		return writeJSON(a.stdout, out)
 	}
 	rows := make([][]string, 0, len(out))
-	for _, h := range out {
+	for _, t := range historyTree(out) {
+		h := t.action
 		started := h.StartedAt
-		rows = append(rows, []string{strconv.FormatInt(h.ID, 10), h.Kind, h.Target, h.Status, formatTime(&started),
+		kind := h.Kind
+		if t.depth > 0 {
+			kind = strings.Repeat("  ", t.depth) + "└ " + kind
+		}
+		parent := "-"
+		if h.ParentID != 0 {
+			parent = strconv.FormatInt(h.ParentID, 10)
+		}
+		rows = append(rows, []string{strconv.FormatInt(h.ID, 10), parent, kind, h.Target, h.Status, formatTime(&started),
 			formatDuration(time.Duration(h.DurationMS) * time.Millisecond), historyDocs(h),
 			dash(h.Host), dash(h.CodebaseID), dash(truncate(oneLine(h.Error), 80))})
 	}
-	return table(a.stdout, []string{"ID", "KIND", "TARGET", "STATUS", "STARTED", "DURATION", "DOCS", "HOST", "CODEBASE", "ERROR"}, rows)
+	return table(a.stdout, []string{"ID", "PARENT", "KIND", "TARGET", "STATUS", "STARTED", "DURATION", "DOCS", "HOST", "CODEBASE", "ERROR"}, rows)
+}
+
+// historyLine is one row of the history table, depth levels below its parent.
+type historyLine struct {
+	action historyAction
+	depth  int
+}
+
+// historyTree orders history rows for the table: the actions stay newest
+// first, except that an action whose parent is listed too comes right
+// under that parent, indented, with its siblings in the order they ran.
+// An action whose parent is not listed (cut by --limit or by the INDEX
+// filter) stays in its place, unindented; its PARENT column names it.
+func historyTree(actions []historyAction) []historyLine {
+	listed := make(map[int64]bool, len(actions))
+	for _, x := range actions {
+		listed[x.ID] = true
+	}
+	// A parent is recorded before its children, so its id is smaller;
+	// checking that keeps a corrupt registry from making a cycle.
+	nested := func(x historyAction) bool { return x.ParentID != 0 && x.ParentID < x.ID && listed[x.ParentID] }
+	children := map[int64][]historyAction{}
+	for _, x := range slices.Backward(actions) { // oldest first
+		if nested(x) {
+			children[x.ParentID] = append(children[x.ParentID], x)
+		}
+	}
+	out := make([]historyLine, 0, len(actions))
+	var add func(x historyAction, depth int)
+	add = func(x historyAction, depth int) {
+		out = append(out, historyLine{action: x, depth: depth})
+		for _, c := range children[x.ID] {
+			add(c, depth+1)
+		}
+	}
+	for _, x := range actions {
+		if !nested(x) {
+			add(x, 0)
+		}
+	}
+	return out
 }
 
 func historyDocs(h historyAction) string {
