@@ -47,11 +47,17 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(cfg.Out, "machine: %s; load average %s at start\n", Machine(), LoadAverage())
 	fmt.Fprintf(cfg.Out, "corpus: %s movies, %.0f bytes per source on average, seed %d\n",
 		FormatNumber(float64(cfg.N), 0), float64(size)/float64(max(cfg.N, 1)), cfg.Seed)
 	fmt.Fprintf(cfg.Out, "workers %d, batch %d docs, %d counted rounds after 1 warm-up, contenders in turn A B C D\n",
 		cfg.Workers, cfg.Batch, cfg.Rounds)
 
+	_, genCPU, _ := Timed(func() error {
+		return Generate(cfg.N, cfg.Seed, func(string, []byte) error { return nil })
+	})
+	fmt.Fprintf(cfg.Out, "generator alone: %.2f µs CPU/doc, part of A's client CPU (the plugin makes the movies; B, C and D are handed them pre-serialized)\n",
+		float64(genCPU.Microseconds())/float64(max(cfg.N, 1)))
 	body := MoviesIndexBody()
 
 	stream := measureStream(ctx, cfg)
@@ -113,13 +119,13 @@ func measureStream(ctx context.Context, cfg Config) Summary {
 	return s
 }
 
-func runEngine(ctx context.Context, cfg Config, eng Engine, corpus string, body []byte) (EngineResult, error) {
+func runEngine(ctx context.Context, cfg Config, eng Engine, corpus string, body []byte) (res EngineResult, err error) {
 	cl := NewCluster(eng.URL)
 	dist, version, err := cl.Version(ctx)
 	if err != nil {
 		return EngineResult{}, err
 	}
-	res := EngineResult{
+	res = EngineResult{
 		Engine:  fmt.Sprintf("%s %s at %s", dist, version, eng.URL),
 		Order:   []string{Demhost, Esutil, Python, Ceiling},
 		Samples: map[string][]Sample{},
@@ -127,11 +133,13 @@ func runEngine(ctx context.Context, cfg Config, eng Engine, corpus string, body 
 	bulkLib, pyClient := "esutil.BulkIndexer (go-elasticsearch v8)", "elasticsearch-py 7.17"
 	if dist == "opensearch" {
 		bulkLib, pyClient = "opensearchutil.BulkIndexer (opensearch-go v4)", "opensearch-py"
-	}
-	if dist == "opensearch" {
 		res.Labels = map[string]string{Esutil: "B opensearchutil"}
 	}
 	res.Notes = append(res.Notes, "B is "+bulkLib+"; C is helpers.parallel_bulk of "+pyClient)
+	load0 := LoadAverage()
+	defer func() {
+		res.Notes = append(res.Notes, fmt.Sprintf("1-minute load average %s before this engine's rounds, %s after", load0, LoadAverage()))
+	}()
 	run := randomHex(3)
 	for round := 0; round <= cfg.Rounds; round++ {
 		label := "warm-up"
