@@ -2,6 +2,7 @@ package movies
 
 import (
 	"iter"
+	"math/bits"
 	"math/rand/v2"
 	"strconv"
 )
@@ -32,7 +33,9 @@ type draw struct {
 	languages    [3]int
 	rating       int
 	nSummary     int
-	summary      [120]int
+	// summary holds the summary's words 7 bits each, nine to a draw,
+	// lowest bits first.
+	summary [14]uint64
 }
 
 // Generator makes synthetic movies. Movie i depends only on the seed and i,
@@ -42,15 +45,27 @@ type draw struct {
 type Generator struct {
 	seed uint64
 	pcg  rand.PCG
-	rng  *rand.Rand
 	d    draw
 }
 
 // NewGenerator returns a generator for seed.
-func NewGenerator(seed uint64) *Generator {
-	g := &Generator{seed: seed}
-	g.rng = rand.New(&g.pcg)
-	return g
+func NewGenerator(seed uint64) *Generator { return &Generator{seed: seed} }
+
+// intN is rand.New(&g.pcg).IntN(n) for n > 0, the same draws and the same
+// result, without the interface call to the source.
+func (g *Generator) intN(n int) int {
+	u := uint64(n)
+	if u&(u-1) == 0 {
+		return int(g.pcg.Uint64() & (u - 1))
+	}
+	hi, lo := bits.Mul64(g.pcg.Uint64(), u)
+	if lo < u {
+		thresh := -u % u
+		for lo < thresh {
+			hi, lo = bits.Mul64(g.pcg.Uint64(), u)
+		}
+	}
+	return int(hi)
 }
 
 func splitmix(x uint64) uint64 {
@@ -64,7 +79,7 @@ func splitmix(x uint64) uint64 {
 func (g *Generator) pickDistinct(dst []int, n int) {
 	for k := range dst {
 	again:
-		v := g.rng.IntN(n)
+		v := g.intN(n)
 		for _, prev := range dst[:k] {
 			if prev == v {
 				goto again
@@ -76,40 +91,35 @@ func (g *Generator) pickDistinct(dst []int, n int) {
 
 func (g *Generator) roll(i int) *draw {
 	g.pcg.Seed(splitmix(g.seed^splitmix(uint64(i))), splitmix(uint64(i)+g.seed))
-	r, d := g.rng, &g.d
-	d.titlePattern = r.IntN(4)
-	d.titleWords = [3]int{r.IntN(len(adjectives)), r.IntN(len(nouns)), r.IntN(len(nouns))}
+	d := &g.d
+	d.titlePattern = g.intN(4)
+	d.titleWords = [3]int{g.intN(len(adjectives)), g.intN(len(nouns)), g.intN(len(nouns))}
 	d.suffix = -1
-	if r.IntN(10) == 0 {
-		d.suffix = r.IntN(len(suffixes))
+	if g.intN(10) == 0 {
+		d.suffix = g.intN(len(suffixes))
 	}
-	d.year = 1920 + r.IntN(105)
-	d.runtime = 70 + r.IntN(131)
+	d.year = 1920 + g.intN(105)
+	d.runtime = 70 + g.intN(131)
 	d.nDirectors = 1
-	if r.IntN(10) == 0 {
+	if g.intN(10) == 0 {
 		d.nDirectors = 2
 	}
 	names := len(firstNames) * len(lastNames)
 	for k := range d.nDirectors {
-		d.directors[k] = r.IntN(names)
+		d.directors[k] = g.intN(names)
 	}
-	d.nCast = 4 + r.IntN(9)
+	d.nCast = 4 + g.intN(9)
 	g.pickDistinct(d.cast[:d.nCast], names)
-	d.nGenres = 1 + r.IntN(3)
+	d.nGenres = 1 + g.intN(3)
 	g.pickDistinct(d.genres[:d.nGenres], len(genreList))
-	d.nCountries = 1 + r.IntN(2)
+	d.nCountries = 1 + g.intN(2)
 	g.pickDistinct(d.countries[:d.nCountries], len(countryList))
-	d.nLanguages = 1 + r.IntN(3)
+	d.nLanguages = 1 + g.intN(3)
 	g.pickDistinct(d.languages[:d.nLanguages], len(languageList))
-	d.rating = r.IntN(len(ratingList))
-	d.nSummary = 60 + r.IntN(61)
-	var bits uint64
-	for k := range d.nSummary {
-		if k%9 == 0 {
-			bits = r.Uint64()
-		}
-		d.summary[k] = int(bits & 127)
-		bits >>= 7
+	d.rating = g.intN(len(ratingList))
+	d.nSummary = 60 + g.intN(61)
+	for k := range (d.nSummary + 8) / 9 {
+		d.summary[k] = g.pcg.Uint64()
 	}
 	return d
 }
@@ -143,7 +153,7 @@ func appendSummary(b []byte, d *draw) []byte {
 		if k > 0 {
 			b = append(b, ' ')
 		}
-		b = append(b, summaryWords[d.summary[k]]...)
+		b = append(b, summaryWords[d.summary[k/9]>>(7*(k%9))&127]...)
 	}
 	return append(b, '.')
 }
@@ -162,27 +172,6 @@ func appendList(b []byte, key string, idx []int, item func([]byte, int) []byte) 
 
 func fromList(list []string) func([]byte, int) []byte {
 	return func(b []byte, k int) []byte { return append(b, list[k]...) }
-}
-
-// AppendJSON appends the document source of synthetic movie i to dst and
-// returns the extended buffer. It writes the same fields, in the same
-// order, as encoding/json would for Movie(i), without reflection.
-func (g *Generator) AppendJSON(dst []byte, i int) []byte {
-	d := g.roll(i)
-	b := append(dst, `{"title":"`...)
-	b = appendTitle(b, d)
-	b = append(b, `","year":`...)
-	b = strconv.AppendInt(b, int64(d.year), 10)
-	b = appendList(b, "directors", d.directors[:d.nDirectors], appendName)
-	b = appendList(b, "cast", d.cast[:d.nCast], appendName)
-	b = appendList(b, "genres", d.genres[:d.nGenres], fromList(genreList[:]))
-	b = append(b, `,"runtime_minutes":`...)
-	b = strconv.AppendInt(b, int64(d.runtime), 10)
-	b = appendList(b, "countries", d.countries[:d.nCountries], fromList(countryList[:]))
-	b = appendList(b, "languages", d.languages[:d.nLanguages], fromList(languageList[:]))
-	b = append(append(append(b, `,"rating":"`...), ratingList[d.rating]...), `","summary":"`...)
-	b = appendSummary(b, d)
-	return append(b, `"}`...)
 }
 
 func names(idx []int, item func([]byte, int) []byte) []string {
