@@ -43,9 +43,10 @@ test: services vet
 test-unit:
 	$(GO) test ./...
 
-## test-slow: the slow end-to-end suites (build tag "slow")
+## test-slow: the slow end-to-end suites (build tag "slow"), in the packages that have them
+SLOW_PKGS = $(sort $(dir $(shell grep -rl --include='*.go' '^//go:build slow' .)))
 test-slow: build
-	$(GO) test -count=1 -tags slow -timeout 40m ./...
+	$(GO) test -count=1 -tags slow -timeout 40m $(addsuffix ...,$(SLOW_PKGS))
 
 ## demo: the README's main job: services, build, then list/create/activate/update/list
 demo: services build
