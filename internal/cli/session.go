@@ -157,7 +157,7 @@ func (a *app) startPlugin(ctx context.Context, p config.Plugin) (*sdk.Plugin, er
 	}
 	// The plugin lives until Close, not until a signal: the host must be
 	// able to finish the stream and record an interrupted action.
-	pl, err := sdk.Start(context.WithoutCancel(ctx), p.Name, p.Path, sdk.WithLogOutput(a.stderr))
+	pl, err := sdk.Start(context.WithoutCancel(ctx), p.Name, p.Path, sdk.WithLogOutput(&pluginLog{out: a.stderr, verbose: a.verbose}))
 	if err != nil {
 		return nil, setupError(fmt.Errorf("plugin %s (%s) does not start: %w", p.Name, p.Path, err))
 	}
