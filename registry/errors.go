@@ -30,7 +30,7 @@ type LockedError struct {
 }
 
 func (e *LockedError) Error() string {
-	return fmt.Sprintf("index %s%s is locked by action %d on host %s since %s (waited %s)",
+	return fmt.Sprintf("index %s%s is locked by action %d on host %s since %s (waited %s); wait for it to end (demhost history shows its progress) or raise lock_timeout",
 		e.Env, e.Index, e.ActionID, e.Host, e.StartedAt.Format(time.RFC3339), e.Waited.Round(time.Millisecond))
 }
 
