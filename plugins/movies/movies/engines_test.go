@@ -3,11 +3,8 @@ package movies_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"testing"
 
@@ -33,38 +30,20 @@ func TestSchemaIndexesOnBothEngines(t *testing.T) {
 	body, _ := json.Marshal(map[string]json.RawMessage{"mappings": movies.Mappings, "settings": movies.Settings})
 	for _, e := range testenv.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
-			b := make([]byte, 3)
-			rand.Read(b)
-			index := "t" + hex.EncodeToString(b) + "_movies"
-			t.Cleanup(func() { call(t, http.MethodDelete, e.URL+"/"+index, nil) })
-			if code, out := call(t, http.MethodPut, e.URL+"/"+index, body); code != 200 {
+			index := testenv.UniqueIndex("movies")
+			t.Cleanup(func() { testenv.Request(t, http.MethodDelete, e.URL+"/"+index, nil) })
+			if code, out := testenv.Request(t, http.MethodPut, e.URL+"/"+index, body); code != 200 {
 				t.Fatalf("create: %d %s", code, out)
 			}
-			code, out := call(t, http.MethodPost, e.URL+"/"+index+"/_bulk?refresh=true", bulk.Bytes())
+			code, out := testenv.Request(t, http.MethodPost, e.URL+"/"+index+"/_bulk?refresh=true", bulk.Bytes())
 			if code != 200 || bytes.Contains(out, []byte(`"errors":true`)) {
 				t.Fatalf("bulk: %d %.2000s", code, out)
 			}
-			_, out = call(t, http.MethodPost, e.URL+"/"+index+"/_count",
+			_, out = testenv.Request(t, http.MethodPost, e.URL+"/"+index+"/_count",
 				[]byte(`{"query":{"bool":{"filter":[{"term":{"cast":"Morgan Freeman"}},{"match":{"title":"shawshank"}}]}}}`))
 			if !bytes.Contains(out, []byte(`"count":1`)) {
 				t.Fatalf("term on cast + match on title: %s", out)
 			}
 		})
 	}
-}
-
-func call(t *testing.T, method, url string, body []byte) (int, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, out
 }

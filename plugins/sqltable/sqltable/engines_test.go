@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -60,37 +59,18 @@ func TestInferredMappingIsAcceptedByBothEngines(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.Name, func(t *testing.T) {
 			index := "t" + randHex(3) + "_sqltable_types"
-			t.Cleanup(func() { call(t, e.URL, http.MethodDelete, "/"+index, nil) })
-			if code, out := call(t, e.URL, http.MethodPut, "/"+index, body); code != 200 {
+			t.Cleanup(func() { testenv.Request(t, http.MethodDelete, e.URL+"/"+index, nil) })
+			if code, out := testenv.Request(t, http.MethodPut, e.URL+"/"+index, body); code != 200 {
 				t.Fatalf("create index with the inferred mapping: %d %s", code, out)
 			}
-			code, out := call(t, e.URL, http.MethodPost, "/"+index+"/_bulk?refresh=true", bulk.Bytes())
+			code, out := testenv.Request(t, http.MethodPost, e.URL+"/"+index+"/_bulk?refresh=true", bulk.Bytes())
 			if code != 200 || bytes.Contains(out, []byte(`"errors":true`)) {
 				t.Fatalf("bulk-index the streamed rows: %d %s", code, out)
 			}
-			_, out = call(t, e.URL, http.MethodGet, "/"+index+"/_count", nil)
+			_, out = testenv.Request(t, http.MethodGet, e.URL+"/"+index+"/_count", nil)
 			if !bytes.Contains(out, []byte(`"count":2`)) {
 				t.Fatalf("count: %s", out)
 			}
 		})
 	}
-}
-
-func call(t *testing.T, base, method, path string, body []byte) (int, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, base+path, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if strings.Contains(path, "_bulk") {
-		req.Header.Set("Content-Type", "application/x-ndjson")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, out
 }
