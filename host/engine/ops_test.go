@@ -27,6 +27,11 @@ func testReindex(t *testing.T, s *suite) {
 	if _, err := s.eng.Reindex(ctx, s.prefix+"nope", dst); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("reindex from missing = %v, want ErrNotFound", err)
 	}
+	// Documents the destination's mapping rejects: the engine's reason, not its raw answer.
+	strict := s.create(t, "restrict", `{"mappings":{"properties":{"n":{"type":"boolean"}}}}`)
+	if _, err := s.eng.Reindex(ctx, src, strict); !errors.Is(err, engine.ErrRejected) || !strings.Contains(err.Error(), "5 failures, first: failed to parse") {
+		t.Errorf("reindex into an incompatible mapping = %v, want ErrRejected with the first failure's reason", err)
+	}
 }
 
 func testDeleteByQuery(t *testing.T, s *suite) {

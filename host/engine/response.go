@@ -124,6 +124,12 @@ func errorFromBody(op, index string, status int, body []byte) *Error {
 				e.Type, e.Reason = ee.RootCause[0].Type, ee.RootCause[0].text()
 			}
 		}
+	} else if tc := (taskCounts{}); len(body) > 0 && json.Unmarshal(body, &tc) == nil && len(tc.Failures) > 0 {
+		// A by-query task (reindex, delete by query) whose documents
+		// failed answers with their status and no error envelope.
+		if fe, ok := tc.failed(op, index).(*Error); ok {
+			e.Type, e.Reason = fe.Type, fe.Reason
+		}
 	} else if len(body) > 0 && status >= 400 {
 		e.Reason = snippet(body)
 	}
