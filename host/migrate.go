@@ -1,0 +1,193 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/demhost/demhost/registry"
+)
+
+// MigrateOptions tune Migrate.
+type MigrateOptions struct {
+	// From names the version to copy from, a version of the same index
+	// such as "movies-1". Default: the active version.
+	From string
+}
+
+// migratePlan is what Migrate copies: version src of index into dst.
+type migratePlan struct {
+	index    string
+	src, dst registry.Version
+}
+
+// Migrate copies every document of one version into another, on the
+// server (the engine's reindex), without reading the source plugin again:
+// the way to fill a version created for a new mapping. name is the target:
+// a version, or a base name for its latest version. A request that cannot
+// be carried out (source and target the same, no source, versions of two
+// indexes, a dropped version or one missing in the cluster) returns
+// ErrUsage before anything is recorded.
+func (h *Host) Migrate(ctx context.Context, name string, o MigrateOptions) ([]Result, error) {
+	p, err := h.planMigrate(ctx, name, o)
+	if err != nil {
+		return nil, err
+	}
+	spec := actionSpec{kind: registry.ActionMigrate, index: p.index, version: p.dst.Number,
+		params: map[string]any{"from": p.src.Label()}}
+	r, err := h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
+		return h.migrate(ctx, a, p)
+	})
+	return []Result{r}, err
+}
+
+// planMigrate picks the source and target versions and refuses a request
+// that cannot be carried out.
+func (h *Host) planMigrate(ctx context.Context, name string, o MigrateOptions) (migratePlan, error) {
+	t, err := h.migrateTarget(ctx, name)
+	if err != nil {
+		return migratePlan{}, err
+	}
+	p := migratePlan{index: t.Index}
+	vs, active, err := h.liveVersions(ctx, t.Index)
+	if err != nil {
+		return p, err
+	}
+	dst := t.Version
+	if dst == 0 {
+		if len(vs) == 0 {
+			return p, fmt.Errorf("%w: %s has no version to migrate into; run `create %s` first", ErrUsage, t.Index, t.Index)
+		}
+		dst = vs[len(vs)-1].Number
+	}
+	src := active
+	if o.From != "" {
+		f, err := h.migrateTarget(ctx, o.From)
+		if err != nil {
+			return p, err
+		}
+		if f.Version == 0 {
+			return p, fmt.Errorf("%w: --from takes a version name such as %s, and %s is an index", ErrUsage, label(f.Index, 1), o.From)
+		}
+		if f.Index != t.Index {
+			return p, fmt.Errorf("%w: --from %s is a version of %s, not of %s; migrate copies between versions of one index",
+				ErrUsage, o.From, f.Index, t.Index)
+		}
+		src = f.Version
+	} else if src == 0 {
+		return p, fmt.Errorf("%w: %s has no active version to migrate from; name the source with --from %s-N", ErrUsage, t.Index, t.Index)
+	}
+	if src == dst {
+		return p, fmt.Errorf("%w: %s is both the source and the target of the migration; run `create %s --force` for a new version, or name another with --from",
+			ErrUsage, label(t.Index, src), t.Index)
+	}
+	if p.src, err = h.migrateVersion(ctx, t.Index, src); err != nil {
+		return p, err
+	}
+	if p.dst, err = h.migrateVersion(ctx, t.Index, dst); err != nil {
+		return p, err
+	}
+	if p.dst.Status == registry.VersionFailed {
+		return p, fmt.Errorf("%w: version %s failed to build and cannot be migrated into; create a new version with `create %s`",
+			ErrUsage, p.dst.Label(), t.Index)
+	}
+	return p, nil
+}
+
+// migrateTarget resolves a word like resolve does, but says so when the
+// word names a dropped version, rather than calling it unknown.
+func (h *Host) migrateTarget(ctx context.Context, word string) (registry.Target, error) {
+	t, err := h.resolve(ctx, word)
+	if err == nil || !errors.Is(err, ErrUnknownIndex) {
+		return t, err
+	}
+	if i := strings.LastIndexByte(word, '-'); i > 0 {
+		if n, cerr := strconv.Atoi(word[i+1:]); cerr == nil && n > 0 {
+			if v, verr := h.reg.Version(ctx, h.opts.Env, word[:i], n); verr == nil && v.DeletedAt != nil {
+				return t, fmt.Errorf("%w: version %s was dropped and cannot be migrated; name a live version (see `list %s`)",
+					ErrUsage, v.Label(), v.Index)
+			}
+		}
+	}
+	return t, err
+}
+
+// migrateVersion reads version n of index and checks that it is live in
+// the registry and present in the cluster.
+func (h *Host) migrateVersion(ctx context.Context, index string, n int) (registry.Version, error) {
+	v, err := h.reg.Version(ctx, h.opts.Env, index, n)
+	if err != nil {
+		return v, fmt.Errorf("read version %s: %w", label(index, n), err)
+	}
+	if v.DeletedAt != nil {
+		return v, fmt.Errorf("%w: version %s was dropped and cannot be migrated; name a live version (see `list %s`)",
+			ErrUsage, v.Label(), index)
+	}
+	ok, err := h.eng.Exists(ctx, v.Name)
+	if err != nil {
+		return v, fmt.Errorf("check index %s: %w", v.Name, err)
+	}
+	if !ok {
+		return v, fmt.Errorf("%w: index %s of %s is missing in the cluster; run `create %s --es-only` to recreate it first",
+			ErrUsage, v.Name, v.Label(), index)
+	}
+	return v, nil
+}
+
+// migrate copies p.src into p.dst under the index's lock. A target that
+// is not active gets the full-load settings of update for the copy.
+func (h *Host) migrate(ctx context.Context, a *action, p migratePlan) (Result, error) {
+	src, dst := p.src, p.dst
+	r := Result{Index: p.index, Version: dst.Number}
+	// The plan was made before the lock: check that nothing was dropped since.
+	for _, v := range []registry.Version{src, dst} {
+		if _, err := h.version(ctx, p.index, v.Number); err != nil {
+			return r, err
+		}
+	}
+	active, err := h.activeNumber(ctx, p.index)
+	if err != nil {
+		return r, err
+	}
+	restore := func() error { return nil }
+	if active != dst.Number {
+		if restore, err = h.tuneForLoad(ctx, dst.Name); err != nil {
+			return r, err
+		}
+	}
+	a.logf(ctx, "migrate %s (index %s) into %s (index %s) on the server", src.Label(), src.Name, dst.Label(), dst.Name)
+	start := time.Now()
+	copied, runErr := h.eng.Reindex(ctx, src.Name, dst.Name)
+	elapsed := time.Since(start)
+	if err := restore(); err != nil {
+		a.logf(ctx, "%v", err)
+		runErr = errors.Join(runErr, err)
+	}
+	bg := context.WithoutCancel(ctx)
+	if err := h.eng.Refresh(bg, dst.Name); err != nil && runErr == nil {
+		runErr = fmt.Errorf("refresh %s: %w", dst.Name, err)
+	}
+	r.Counts.Indexed = copied
+	r.Changed = copied > 0
+	summary := fmt.Sprintf("%s documents copied in %s", thousands(copied), elapsed.Round(time.Millisecond))
+	switch {
+	case ctx.Err() != nil:
+		r.Message = fmt.Sprintf("migration of %s into %s interrupted; the cluster may still finish the copy; run `migrate %s --from %s` again to redo it",
+			src.Label(), dst.Label(), dst.Label(), src.Label())
+		a.logf(ctx, "%s", r.Message)
+		return r, fmt.Errorf("migrate %s into %s: %w", src.Label(), dst.Label(), ErrInterrupted)
+	case runErr != nil:
+		r.Message = fmt.Sprintf("migration of %s into %s failed", src.Label(), dst.Label())
+		a.logf(ctx, "%s: %v", r.Message, runErr)
+		return r, fmt.Errorf("migrate %s into %s: %w", src.Label(), dst.Label(), runErr)
+	}
+	r.Message = fmt.Sprintf("migrated %s into %s: %s", src.Label(), dst.Label(), summary)
+	if active != dst.Number {
+		r.Message += fmt.Sprintf("; run `activate %s` to serve it", dst.Label())
+	}
+	a.logf(ctx, "%s", r.Message)
+	return r, nil
+}
