@@ -115,7 +115,7 @@ func (a *app) printResults(results []host.Result) error {
 	out := make([][]string, 0, len(results))
 	for _, r := range results {
 		docs := "-"
-		if r.Kind == "update" || r.Kind == "clear" || r.Counts != (registry.Counts{}) {
+		if r.Kind == "update" || r.Kind == "clear" || r.Kind == "migrate" || r.Counts != (registry.Counts{}) {
 			docs = docsText(r.Counts.Indexed, r.Counts.Failed, r.Counts.Deleted)
 		}
 		out = append(out, []string{r.Kind, target(r.Index, r.Version), yesNo(r.Changed), docs,

@@ -41,6 +41,7 @@ DEMHOST_* environment variables, then flags.
 
 Exit codes: 0 ok, 1 an action failed or was interrupted, 2 usage or
 configuration error.`,
+		Version:           version(),
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
@@ -48,6 +49,7 @@ configuration error.`,
 			return a.load(cmd)
 		},
 	}
+	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
@@ -69,6 +71,7 @@ configuration error.`,
 		a.createCommand(),
 		a.activateCommand(),
 		a.updateCommand(),
+		a.migrateCommand(),
 		a.clearCommand(),
 		a.dropCommand(),
 		a.resetCommand(),
