@@ -181,11 +181,12 @@ func (e *esEngine) DeleteByQuery(ctx context.Context, index string, query []byte
 	if err := checkExplicit("delete by query", index); err != nil {
 		return 0, err
 	}
-	ctx, cancel := e.bound(ctx)
+	sctx, cancel := e.bound(ctx)
 	defer cancel()
 	res, err := esapi.DeleteByQueryRequest{Index: []string{index}, Body: queryBody(query),
-		Conflicts: "proceed", Refresh: &yes, WaitForCompletion: &yes}.Do(ctx, e.c)
-	return tasksFrom(esReply(ctx, "delete by query", index, res, err))
+		Conflicts: "proceed", Refresh: &yes, WaitForCompletion: &no}.Do(sctx, e.c)
+	r, err := esReply(sctx, "delete by query", index, res, err)
+	return followTask(ctx, e.base, e, r, err)
 }
 
 func (e *esEngine) GetSettings(ctx context.Context, index string) (map[string]string, error) {
@@ -206,9 +207,19 @@ func (e *esEngine) Reindex(ctx context.Context, src, dst string) (int64, error) 
 	if err := checkExplicit("reindex", src, dst); err != nil {
 		return 0, err
 	}
-	ctx, cancel := e.bound(ctx)
+	sctx, cancel := e.bound(ctx)
 	defer cancel()
-	res, err := esapi.ReindexRequest{Body: reindexBody(src, dst), WaitForCompletion: &yes}.Do(ctx, e.c)
-	names := src + " into " + dst
-	return tasksFrom(esReply(ctx, "reindex", names, res, err))
+	res, err := esapi.ReindexRequest{Body: reindexBody(src, dst), WaitForCompletion: &no}.Do(sctx, e.c)
+	r, err := esReply(sctx, "reindex", src+" into "+dst, res, err)
+	return followTask(ctx, e.base, e, r, err)
+}
+
+func (e *esEngine) getTask(ctx context.Context, op, index, id string) (*reply, error) {
+	res, err := esapi.TasksGetRequest{TaskID: id}.Do(ctx, e.c)
+	return esReply(ctx, op, index, res, err)
+}
+
+func (e *esEngine) cancelTask(ctx context.Context, op, index, id string) error {
+	res, err := esapi.TasksCancelRequest{TaskID: id}.Do(ctx, e.c)
+	return esDone(ctx, op, index, res, err)
 }

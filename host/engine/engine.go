@@ -119,6 +119,8 @@ type Engine interface {
 	Count(ctx context.Context, index string) (int64, error)
 	// DeleteByQuery deletes the documents matching query (a JSON query
 	// clause, e.g. {"match_all":{}}) and returns how many were deleted.
+	// Like Reindex it runs as a server-side task that is followed until it
+	// ends, however long that takes; cancelling ctx cancels the task.
 	DeleteByQuery(ctx context.Context, index string, query []byte) (int64, error)
 	// GetSettings returns the index's settings flattened, e.g.
 	// "index.refresh_interval" → "1s". Unset defaults are absent.
@@ -127,6 +129,7 @@ type Engine interface {
 	// {"index":{"refresh_interval":"-1"}}.
 	PutSettings(ctx context.Context, index string, body []byte) error
 	// Reindex copies every document of src into dst on the server and
-	// waits for completion, returning the number of documents copied.
+	// waits for completion, returning the number of documents copied. The
+	// per-request timeout bounds each poll of the task, not the task.
 	Reindex(ctx context.Context, src, dst string) (int64, error)
 }

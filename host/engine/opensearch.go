@@ -180,12 +180,13 @@ func (o *osEngine) DeleteByQuery(ctx context.Context, index string, query []byte
 	if err := checkExplicit("delete by query", index); err != nil {
 		return 0, err
 	}
-	ctx, cancel := o.bound(ctx)
+	sctx, cancel := o.bound(ctx)
 	defer cancel()
-	return tasksFrom(o.do(ctx, "delete by query", index, opensearchapi.DocumentDeleteByQueryReq{
+	r, err := o.do(sctx, "delete by query", index, opensearchapi.DocumentDeleteByQueryReq{
 		Indices: []string{index}, Body: queryBody(query),
-		Params: opensearchapi.DocumentDeleteByQueryParams{Conflicts: "proceed", Refresh: &yes, WaitForCompletion: &yes},
-	}))
+		Params: opensearchapi.DocumentDeleteByQueryParams{Conflicts: "proceed", Refresh: &yes, WaitForCompletion: &no},
+	})
+	return followTask(ctx, o.base, o, r, err)
 }
 
 func (o *osEngine) GetSettings(ctx context.Context, index string) (map[string]string, error) {
@@ -205,8 +206,17 @@ func (o *osEngine) Reindex(ctx context.Context, src, dst string) (int64, error) 
 	if err := checkExplicit("reindex", src, dst); err != nil {
 		return 0, err
 	}
-	ctx, cancel := o.bound(ctx)
+	sctx, cancel := o.bound(ctx)
 	defer cancel()
-	return tasksFrom(o.do(ctx, "reindex", src+" into "+dst, opensearchapi.ReindexReq{
-		Body: reindexBody(src, dst), Params: opensearchapi.ReindexParams{WaitForCompletion: &yes}}))
+	r, err := o.do(sctx, "reindex", src+" into "+dst, opensearchapi.ReindexReq{
+		Body: reindexBody(src, dst), Params: opensearchapi.ReindexParams{WaitForCompletion: &no}})
+	return followTask(ctx, o.base, o, r, err)
+}
+
+func (o *osEngine) getTask(ctx context.Context, op, index, id string) (*reply, error) {
+	return o.do(ctx, op, index, opensearchapi.TasksGetReq{TaskID: id})
+}
+
+func (o *osEngine) cancelTask(ctx context.Context, op, index, id string) error {
+	return o.done(ctx, op, index, opensearchapi.TasksCancelReq{TaskID: id})
 }

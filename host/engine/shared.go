@@ -199,23 +199,6 @@ func countFrom(r *reply, err error) (int64, error) {
 	return c.Count, nil
 }
 
-// tasksFrom returns deleted for delete by query and created+updated for
-// reindex; each answer has zero in the other fields.
-func tasksFrom(r *reply, err error) (int64, error) {
-	if err != nil {
-		return 0, err
-	}
-	var tc taskCounts
-	op, index := r.op, r.index
-	if err := decode(r, &tc); err != nil {
-		return 0, err
-	}
-	if err := tc.failed(op, index); err != nil {
-		return 0, err
-	}
-	return tc.Deleted + tc.Created + tc.Updated, nil
-}
-
 func settingsFrom(r *reply, err error) (map[string]string, error) {
 	if err != nil {
 		return nil, err
@@ -232,6 +215,7 @@ func settingsFrom(r *reply, err error) (map[string]string, error) {
 
 var (
 	yes        = true
+	no         = false
 	catColumns = []string{"index", "docs.count", "health"}
 )
 

@@ -1,0 +1,93 @@
+package engine
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// A server-side task (reindex, delete by query) may run far longer than
+// one request may take, so it is started with wait_for_completion=false and
+// followed through _tasks: first after taskPollFirst, so a small task ends
+// quickly, then at doubling intervals up to taskPollMax.
+const (
+	taskPollFirst = 20 * time.Millisecond
+	taskPollMax   = time.Second
+)
+
+// taskAPI is what an adapter offers to follow a task.
+type taskAPI interface {
+	// getTask reads GET _tasks/<id>.
+	getTask(ctx context.Context, op, index, id string) (*reply, error)
+	// cancelTask asks the cluster to stop the task.
+	cancelTask(ctx context.Context, op, index, id string) error
+}
+
+// taskStatus is the answer of GET _tasks/<id>.
+type taskStatus struct {
+	Completed bool         `json:"completed"`
+	Response  taskCounts   `json:"response"`
+	Error     *engineError `json:"error"`
+}
+
+// followTask waits for the task that started answered, and returns
+// deleted for delete by query, created+updated for reindex. When ctx ends
+// first, the task is cancelled in the cluster, so an interrupted action
+// does not go on copying or deleting behind the user's back.
+func followTask(ctx context.Context, b base, api taskAPI, started *reply, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	op, index := started.op, started.index
+	var st struct {
+		Task string `json:"task"`
+	}
+	if err := decode(started, &st); err != nil {
+		return 0, err
+	}
+	if st.Task == "" {
+		return 0, &Error{Op: op, Index: index, Reason: "the engine answered without a task id", Err: ErrUnavailable}
+	}
+	wait := taskPollFirst
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			stopTask(ctx, b, api, op, index, st.Task)
+			return 0, transportError(ctx, op, index, ctx.Err())
+		case <-timer.C:
+		}
+		wait = min(2*wait, taskPollMax)
+		timer.Reset(wait)
+		rctx, cancel := b.bound(ctx)
+		r, err := api.getTask(rctx, op, index, st.Task)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				stopTask(ctx, b, api, op, index, st.Task)
+			}
+			return 0, err
+		}
+		var ts taskStatus
+		if err := decode(r, &ts); err != nil {
+			return 0, err
+		}
+		if ts.Completed {
+			if ts.Error != nil {
+				return 0, &Error{Op: op, Index: index, Status: http.StatusBadRequest, Type: ts.Error.Type,
+					Reason: ts.Error.text(), Err: sentinelFor(http.StatusBadRequest, ts.Error.Type)}
+			}
+			if err := ts.Response.failed(op, index); err != nil {
+				return 0, err
+			}
+			return ts.Response.Deleted + ts.Response.Created + ts.Response.Updated, nil
+		}
+	}
+}
+
+func stopTask(ctx context.Context, b base, api taskAPI, op, index, id string) {
+	cctx, cancel := b.bound(context.WithoutCancel(ctx))
+	defer cancel()
+	_ = api.cancelTask(cctx, op, index, id)
+}
