@@ -17,7 +17,7 @@ all: build
 ## build: compile demhost and the bundled plugins into bin/
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/demhost ./cmd/demhost
+	$(GO) build -buildvcs=auto -o $(BIN)/demhost ./cmd/demhost
 	@for p in $(PLUGINS); do $(GO) build -o $(BIN)/demhost-plugin-$$p ./plugins/$$p || exit 1; done
 
 ## services: install (when missing) and start Postgres, Elasticsearch, OpenSearch on 127.0.0.1

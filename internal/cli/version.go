@@ -1,6 +1,9 @@
 package cli
 
-import "runtime/debug"
+import (
+	"runtime/debug"
+	"strings"
+)
 
 // version is what --version prints after the program name: the module
 // version and the VCS revision the binary was built from, e.g.
@@ -32,6 +35,9 @@ func versionOf(bi *debug.BuildInfo) string {
 	}
 	if rev == "" {
 		return v
+	}
+	if len(rev) >= 12 && strings.Contains(v, rev[:12]) {
+		return v // a pseudo-version (v0.0.0-2026…-6e92d8f0c1a2+dirty) already names the commit
 	}
 	if len(rev) > 7 { // a git hash: its short form
 		rev = rev[:7]

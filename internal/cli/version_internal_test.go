@@ -19,6 +19,8 @@ func TestVersionOf(t *testing.T) {
 		{"devel, dirty", "(devel)", []debug.BuildSetting{rev, {Key: "vcs.modified", Value: "true"}}, "(devel) 6e92d8f-dirty"},
 		{"tagged module", "v1.2.3", []debug.BuildSetting{rev}, "v1.2.3 6e92d8f"},
 		{"installed with go install, no vcs", "v1.2.3", nil, "v1.2.3"},
+		{"pseudo-version names the commit", "v0.0.0-20261126141000-6e92d8f0c1a2+dirty",
+			[]debug.BuildSetting{rev, {Key: "vcs.modified", Value: "true"}}, "v0.0.0-20261126141000-6e92d8f0c1a2+dirty"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			bi := &debug.BuildInfo{Main: debug.Module{Path: "github.com/demhost/demhost", Version: c.version}, Settings: c.set}
