@@ -216,3 +216,25 @@ func deletePrefix(t testing.TB, engineURL, prefix string) {
 		}
 	}
 }
+
+// inProcess returns a demhost runner for one engine and its prefix: a
+// fresh prefix and SQLite registry, the movies plugin, cleanup of both at
+// the end. The runner fails the test when the exit code is not code.
+func inProcess(t *testing.T, engineURL, movies string) (run func(code int, args ...string) result, prefix string) {
+	t.Helper()
+	prefix = uniquePrefix(t)
+	base := []string{"--config", moviesConfig(t, movies, ""), "--registry", filepath.Join(t.TempDir(), "registry.db"),
+		"--engine-url", engineURL, "--env-prefix", prefix}
+	t.Cleanup(func() {
+		runMain(t, nil, append(base, "dangerous-reset", "--yes")...)
+		deletePrefix(t, engineURL, prefix)
+	})
+	return func(code int, args ...string) result {
+		t.Helper()
+		r := runMain(t, nil, append(base, args...)...)
+		if r.code != code {
+			t.Fatalf("demhost %v: exit %d, want %d; stderr %q", args, r.code, code, r.stderr)
+		}
+		return r
+	}, prefix
+}

@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,21 +17,7 @@ func TestHistoryParentAndChildren(t *testing.T) {
 	for _, e := range testenv.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			prefix := uniquePrefix(t)
-			base := []string{"--config", moviesConfig(t, movies, ""), "--registry", filepath.Join(t.TempDir(), "registry.db"),
-				"--engine-url", e.URL, "--env-prefix", prefix}
-			t.Cleanup(func() {
-				runMain(t, nil, append(base, "dangerous-reset", "--yes")...)
-				deletePrefix(t, e.URL, prefix)
-			})
-			demhost := func(code int, args ...string) result {
-				t.Helper()
-				r := runMain(t, nil, append(base, args...)...)
-				if r.code != code {
-					t.Fatalf("demhost %v: exit %d, want %d; stderr %q", args, r.code, code, r.stderr)
-				}
-				return r
-			}
+			demhost, _ := inProcess(t, e.URL, movies)
 			demhost(0, "create", "movies")
 
 			// update --all skips movies, which has no active version.

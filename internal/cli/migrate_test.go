@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -17,21 +16,7 @@ func TestMigrate(t *testing.T) {
 	for _, e := range testenv.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			prefix := uniquePrefix(t)
-			base := []string{"--config", moviesConfig(t, movies, ""), "--registry", filepath.Join(t.TempDir(), "registry.db"),
-				"--engine-url", e.URL, "--env-prefix", prefix}
-			t.Cleanup(func() {
-				runMain(t, nil, append(base, "dangerous-reset", "--yes")...)
-				deletePrefix(t, e.URL, prefix)
-			})
-			demhost := func(code int, args ...string) result {
-				t.Helper()
-				r := runMain(t, nil, append(base, args...)...)
-				if r.code != code {
-					t.Fatalf("demhost %v: exit %d, want %d; stderr %q", args, r.code, code, r.stderr)
-				}
-				return r
-			}
+			demhost, prefix := inProcess(t, e.URL, movies)
 			type counts struct{ Indexed int64 }
 			var rs []struct {
 				Kind    string `json:"kind"`
