@@ -15,24 +15,31 @@ type ClearOptions struct {
 // Clear removes all documents of a version and keeps the index. A base
 // name means its active version.
 func (h *Host) Clear(ctx context.Context, name string, o ClearOptions) ([]Result, error) {
+	return h.eachVersion(ctx, registry.ActionClear, name, o.Older, o, h.clear)
+}
+
+// eachVersion runs one action of kind per version that name and older
+// select (see olderOrNamed), under a parent action when there are several.
+func (h *Host) eachVersion(ctx context.Context, kind registry.ActionKind, name string, older bool, params any,
+	fn func(ctx context.Context, a *action, index string, n int) (Result, error)) ([]Result, error) {
 	t, err := h.resolve(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	nums, noop, err := h.olderOrNamed(ctx, "clear", name, t, o.Older)
+	nums, noop, err := h.olderOrNamed(ctx, string(kind), name, t, older)
 	if noop != "" {
-		return []Result{{Kind: string(registry.ActionClear), Index: t.Index, Message: noop}}, nil
+		return []Result{{Kind: string(kind), Index: t.Index, Message: noop}}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	group := actionSpec{kind: registry.ActionClear, index: t.Index, params: o}
+	group := actionSpec{kind: kind, index: t.Index, params: params}
 	return h.runGroup(ctx, group, len(nums), func(ctx context.Context, parent int64) ([]Result, error) {
 		var out []Result
 		for _, n := range nums {
-			spec := actionSpec{kind: registry.ActionClear, index: t.Index, version: n, params: o, parent: parent}
+			spec := actionSpec{kind: kind, index: t.Index, version: n, params: params, parent: parent}
 			r, err := h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
-				return h.clear(ctx, a, t.Index, n)
+				return fn(ctx, a, t.Index, n)
 			})
 			out = append(out, r)
 			if err != nil {

@@ -18,32 +18,10 @@ type DropOptions struct {
 
 // Drop deletes a version's physical index and soft-deletes the version.
 func (h *Host) Drop(ctx context.Context, name string, o DropOptions) ([]Result, error) {
-	t, err := h.resolve(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	nums, noop, err := h.olderOrNamed(ctx, "drop", name, t, o.Older)
-	if noop != "" {
-		return []Result{{Kind: string(registry.ActionDrop), Index: t.Index, Message: noop}}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	group := actionSpec{kind: registry.ActionDrop, index: t.Index, params: o}
-	return h.runGroup(ctx, group, len(nums), func(ctx context.Context, parent int64) ([]Result, error) {
-		var out []Result
-		for _, n := range nums {
-			spec := actionSpec{kind: registry.ActionDrop, index: t.Index, version: n, params: o, parent: parent}
-			r, err := h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
-				return h.drop(ctx, a, t.Index, n, o)
-			})
-			out = append(out, r)
-			if err != nil {
-				return out, err
-			}
-		}
-		return out, nil
-	})
+	return h.eachVersion(ctx, registry.ActionDrop, name, o.Older, o,
+		func(ctx context.Context, a *action, index string, n int) (Result, error) {
+			return h.drop(ctx, a, index, n, o)
+		})
 }
 
 func (h *Host) drop(ctx context.Context, a *action, index string, n int, o DropOptions) (Result, error) {
