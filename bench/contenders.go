@@ -27,6 +27,9 @@ type ChildConfig struct {
 	Corpus  string // path of the corpus file
 	Workers int
 	Batch   int
+	// Engine reads the engine process's CPU over the timed section; its
+	// zero value measures nothing.
+	Engine EngineMeter
 }
 
 // transport is the HTTP transport of every Go contender: the defaults, with
@@ -94,7 +97,8 @@ func RunEsutil(ctx context.Context, cfg ChildConfig) (Report, error) {
 			firstErr.CompareAndSwap(nil, fmt.Errorf("doc %s: %s: %s %v", item.DocumentID, res.Error.Type, res.Error.Reason, err))
 		}
 	}
-	wall, cpu, err := Timed(func() error {
+	var rep Report
+	wall, cpu, err := TimedWithEngine(cfg.Engine, &rep, func() error {
 		for _, d := range docs {
 			err := bi.Add(ctx, esutil.BulkIndexerItem{
 				Action: "index", DocumentID: d.ID, Body: bytes.NewReader(d.Source), OnFailure: onFailure,
@@ -112,7 +116,8 @@ func RunEsutil(ctx context.Context, cfg ChildConfig) (Report, error) {
 		return NewCluster(cfg.URL).Refresh(ctx, cfg.Index)
 	})
 	st := bi.Stats()
-	return Report{Docs: int64(st.NumFlushed), WallNS: int64(wall), CPUNS: int64(cpu), Requests: int64(st.NumRequests)}, err
+	rep.Docs, rep.WallNS, rep.CPUNS, rep.Requests = int64(st.NumFlushed), int64(wall), int64(cpu), int64(st.NumRequests)
+	return rep, err
 }
 
 // RunOpensearchutil is contender B on OpenSearch: opensearch-go's
@@ -149,7 +154,8 @@ func RunOpensearchutil(ctx context.Context, cfg ChildConfig) (Report, error) {
 			firstErr.CompareAndSwap(nil, fmt.Errorf("doc %s: %s %v", item.DocumentID, reason, err))
 		}
 	}
-	wall, cpu, err := Timed(func() error {
+	var rep Report
+	wall, cpu, err := TimedWithEngine(cfg.Engine, &rep, func() error {
 		for _, d := range docs {
 			err := bi.Add(ctx, opensearchutil.BulkIndexerItem{
 				Action: "index", DocumentID: d.ID, Body: bytes.NewReader(d.Source), OnFailure: onFailure,
@@ -167,7 +173,8 @@ func RunOpensearchutil(ctx context.Context, cfg ChildConfig) (Report, error) {
 		return NewCluster(cfg.URL).Refresh(ctx, cfg.Index)
 	})
 	st := bi.Stats()
-	return Report{Docs: int64(st.NumFlushed), WallNS: int64(wall), CPUNS: int64(cpu), Requests: int64(st.NumRequests)}, err
+	rep.Docs, rep.WallNS, rep.CPUNS, rep.Requests = int64(st.NumFlushed), int64(wall), int64(cpu), int64(st.NumRequests)
+	return rep, err
 }
 
 // RunCeiling is contender D: the bodies are built in memory before the
@@ -185,7 +192,8 @@ func RunCeiling(ctx context.Context, cfg ChildConfig) (Report, error) {
 	client := &http.Client{Transport: transport(cfg.Workers), Timeout: 5 * time.Minute}
 	endpoint := cfg.URL + "/" + url.PathEscape(cfg.Index) + "/_bulk"
 	var next atomic.Int64
-	wall, cpu, err := Timed(func() error {
+	var rep Report
+	wall, cpu, err := TimedWithEngine(cfg.Engine, &rep, func() error {
 		errs := make(chan error, cfg.Workers)
 		var wg sync.WaitGroup
 		for range max(cfg.Workers, 1) {
@@ -211,7 +219,8 @@ func RunCeiling(ctx context.Context, cfg ChildConfig) (Report, error) {
 		}
 		return NewCluster(cfg.URL).Refresh(ctx, cfg.Index)
 	})
-	return Report{Docs: n, WallNS: int64(wall), CPUNS: int64(cpu), Requests: int64(len(bodies))}, err
+	rep.Docs, rep.WallNS, rep.CPUNS, rep.Requests = n, int64(wall), int64(cpu), int64(len(bodies))
+	return rep, err
 }
 
 func postBulk(ctx context.Context, client *http.Client, endpoint string, body []byte) error {

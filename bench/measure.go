@@ -19,6 +19,9 @@ type Report struct {
 	WallNS   int64 `json:"wall_ns"`
 	CPUNS    int64 `json:"cpu_ns"` // user+system CPU of the whole process during the timed section
 	Requests int64 `json:"requests,omitempty"`
+	// EngineCPUNS is the engine process's CPU during the timed section,
+	// absent when the engine's process could not be read.
+	EngineCPUNS *int64 `json:"engine_cpu_ns,omitempty"`
 }
 
 // Sample is one measured run of one contender.
@@ -28,6 +31,9 @@ type Sample struct {
 	MaxRSSKB int64 // peak resident set of the process (and its reaped children), KiB
 	Docs     int64
 	Requests int64
+	// EngineCPU is the CPU the engine process used meanwhile, all its
+	// threads; -1 when not measured (a remote engine).
+	EngineCPU time.Duration
 }
 
 // DocsPerSec is the throughput of the run.
@@ -36,6 +42,24 @@ func (s Sample) DocsPerSec() float64 { return float64(s.Docs) / s.Wall.Seconds()
 // CPUPerDocMicros is the client CPU per document in microseconds.
 func (s Sample) CPUPerDocMicros() float64 {
 	return float64(s.CPU.Microseconds()) / float64(max(s.Docs, 1))
+}
+
+// EngineCPUPerDocMicros is the engine's CPU per document in microseconds,
+// NaN when not measured.
+func (s Sample) EngineCPUPerDocMicros() float64 {
+	if s.EngineCPU < 0 {
+		return nan()
+	}
+	return float64(s.EngineCPU.Microseconds()) / float64(max(s.Docs, 1))
+}
+
+// EngineCores is how many cores the engine kept busy on average over the
+// run, NaN when not measured.
+func (s Sample) EngineCores() float64 {
+	if s.EngineCPU < 0 {
+		return nan()
+	}
+	return s.EngineCPU.Seconds() / s.Wall.Seconds()
 }
 
 // RSSMB is the peak RSS in MiB.
@@ -56,6 +80,18 @@ func Timed(fn func() error) (wall, cpu time.Duration, err error) {
 	c0, t0 := CPUTime(), time.Now()
 	err = fn()
 	return time.Since(t0), CPUTime() - c0, err
+}
+
+// TimedWithEngine is Timed that also reads the engine's CPU over the same
+// span, into r.
+func TimedWithEngine(m EngineMeter, r *Report, fn func() error) (wall, cpu time.Duration, err error) {
+	e0 := m.Read()
+	wall, cpu, err = Timed(fn)
+	if d := Span(e0, m.Read()); d >= 0 {
+		ns := int64(d)
+		r.EngineCPUNS = &ns
+	}
+	return wall, cpu, err
 }
 
 // WriteReport prints r as one JSON line to stdout.
@@ -81,12 +117,17 @@ func RunReporting(ctx context.Context, cmd *exec.Cmd) (Sample, error) {
 	if err := json.Unmarshal(lines[len(lines)-1], &r); err != nil {
 		return Sample{}, fmt.Errorf("run %s: read its report %q: %w", cmd.Path, lines[len(lines)-1], err)
 	}
+	eng := time.Duration(-1)
+	if r.EngineCPUNS != nil {
+		eng = time.Duration(*r.EngineCPUNS)
+	}
 	return Sample{
-		Wall:     time.Duration(r.WallNS),
-		CPU:      time.Duration(r.CPUNS),
-		MaxRSSKB: maxRSS(cmd.ProcessState),
-		Docs:     r.Docs,
-		Requests: r.Requests,
+		Wall:      time.Duration(r.WallNS),
+		CPU:       time.Duration(r.CPUNS),
+		MaxRSSKB:  maxRSS(cmd.ProcessState),
+		Docs:      r.Docs,
+		Requests:  r.Requests,
+		EngineCPU: eng,
 	}, nil
 }
 

@@ -21,6 +21,9 @@ type EngineResult struct {
 	Samples map[string][]Sample // counted rounds only, by contender
 	Notes   []string            // per-contender details, e.g. the bulk client used
 	Labels  map[string]string   // display name by contender, when it differs
+	// EnginePID is the engine's process on this machine, whose CPU the
+	// bench reads; 0 when it is not local.
+	EnginePID int
 }
 
 // Target is one of the goals, evaluated on medians.
@@ -66,6 +69,54 @@ func Figures(ss []Sample) (docsPerSec, cpuPerDoc, rssMB Summary) {
 	return Summarize(a), Summarize(b), Summarize(c)
 }
 
+// EngineFigures summarizes the engine's side of one contender's samples:
+// its CPU µs per document and the cores it kept busy. Both are empty
+// (N == 0) when the engine's CPU was not measured.
+func EngineFigures(ss []Sample) (cpuPerDoc, cores Summary) {
+	var a, b []float64
+	for _, s := range ss {
+		if s.EngineCPU >= 0 {
+			a = append(a, s.EngineCPUPerDocMicros())
+			b = append(b, s.EngineCores())
+		}
+	}
+	return Summarize(a), Summarize(b)
+}
+
+// Bounds explains what limits the throughput targets: how far the ceiling
+// D is above B and C (A/B and A/C cannot go much past these while A is at
+// most the ceiling), and how busy the engine was during D. It returns no
+// lines when D or the others were not run.
+func Bounds(r EngineResult, cores int) []string {
+	dps := func(name string) float64 {
+		if ss := r.Samples[name]; len(ss) > 0 {
+			d, _, _ := Figures(ss)
+			return d.Median
+		}
+		return nan()
+	}
+	d, b, c := dps(Ceiling), dps(Esutil), dps(Python)
+	if d != d || b != b || c != c {
+		return nil
+	}
+	lines := []string{fmt.Sprintf("ceiling D/B %sx, D/C %sx: with the engine as it is, A/B and A/C can reach about these",
+		FormatNumber(d/b, 2), FormatNumber(d/c, 2))}
+	if _, busy := EngineFigures(r.Samples[Ceiling]); busy.N > 0 {
+		lines = append(lines, fmt.Sprintf("the engine kept %s of %d cores busy during D (the client %s)",
+			FormatNumber(busy.Median, 2), cores, FormatNumber(clientCores(r.Samples[Ceiling]), 2)))
+	}
+	return lines
+}
+
+// clientCores is the median number of cores a contender's client kept busy.
+func clientCores(ss []Sample) float64 {
+	var xs []float64
+	for _, s := range ss {
+		xs = append(xs, s.CPU.Seconds()/s.Wall.Seconds())
+	}
+	return Summarize(xs).Median
+}
+
 // Targets returns the targets for one engine from the medians.
 // stream is the plugin-stream-alone docs/s summary (zero when not run).
 func Targets(r EngineResult, stream Summary) []Target {
@@ -101,10 +152,19 @@ func nan() float64 {
 
 // WriteEngineReport prints the figures table and the targets table of one
 // engine.
-func WriteEngineReport(w io.Writer, r EngineResult, stream Summary) error {
+func WriteEngineReport(w io.Writer, r EngineResult, stream Summary, cores int) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n== %s\n\n", r.Engine)
+	measured := false
+	for _, ss := range r.Samples {
+		if c, _ := EngineFigures(ss); c.N > 0 {
+			measured = true
+		}
+	}
 	t := Table{Header: []string{"contender", "docs/s median [min–max]", "client CPU µs/doc", "peak RSS MiB"}}
+	if measured {
+		t.Header = append(t.Header, "engine CPU µs/doc", "engine cores busy")
+	}
 	for _, name := range r.Order {
 		label := name
 		if l, ok := r.Labels[name]; ok {
@@ -112,11 +172,19 @@ func WriteEngineReport(w io.Writer, r EngineResult, stream Summary) error {
 		}
 		ss := r.Samples[name]
 		if len(ss) == 0 {
-			t.Add(label, "not run", "", "")
+			t.Add(label, "not run")
 			continue
 		}
 		d, c, m := Figures(ss)
-		t.Add(label, FormatSummary(d, 0), FormatSummary(c, 1), FormatSummary(m, 0))
+		row := []string{label, FormatSummary(d, 0), FormatSummary(c, 1), FormatSummary(m, 0)}
+		if measured {
+			ec, busy := EngineFigures(ss)
+			row = append(row, "-", "-")
+			if ec.N > 0 {
+				row[4], row[5] = FormatSummary(ec, 1), FormatSummary(busy, 2)
+			}
+		}
+		t.Add(row...)
 	}
 	t.WriteTo(&b)
 	b.WriteString("\n")
@@ -141,6 +209,12 @@ func WriteEngineReport(w io.Writer, r EngineResult, stream Summary) error {
 		tt.Add(tg.Name, val, want, tg.verdict())
 	}
 	tt.WriteTo(&b)
+	if bl := Bounds(r, cores); len(bl) > 0 {
+		b.WriteString("\n")
+		for _, l := range bl {
+			b.WriteString("  " + l + "\n")
+		}
+	}
 	if len(r.Notes) > 0 {
 		b.WriteString("\n")
 		for _, n := range r.Notes {

@@ -14,10 +14,11 @@ func samples(dps, cpuMicros float64, rssMB int64, k int) []bench.Sample {
 	for range k {
 		n := int64(100000)
 		out = append(out, bench.Sample{
-			Docs:     n,
-			Wall:     time.Duration(float64(n) / dps * float64(time.Second)),
-			CPU:      time.Duration(cpuMicros * float64(n) * float64(time.Microsecond)),
-			MaxRSSKB: rssMB * 1024,
+			Docs:      n,
+			Wall:      time.Duration(float64(n) / dps * float64(time.Second)),
+			CPU:       time.Duration(cpuMicros * float64(n) * float64(time.Microsecond)),
+			MaxRSSKB:  rssMB * 1024,
+			EngineCPU: -1,
 		})
 	}
 	return out
@@ -74,7 +75,7 @@ func TestWriteEngineReport(t *testing.T) {
 		Notes: []string{"B is esutil"},
 	}
 	var b strings.Builder
-	if err := bench.WriteEngineReport(&b, r, bench.Summary{Median: 1.5e6, Min: 1.4e6, Max: 1.6e6, N: 3}); err != nil {
+	if err := bench.WriteEngineReport(&b, r, bench.Summary{Median: 1.5e6, Min: 1.4e6, Max: 1.6e6, N: 3}, 2); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -98,5 +99,55 @@ func TestWriteEngineReport(t *testing.T) {
 	}
 	if strings.Contains(out, "MISS") {
 		t.Errorf("a target without a measurement must read n/a, not MISS:\n%s", out)
+	}
+	if strings.Contains(out, "engine CPU") || strings.Contains(out, "cores busy") {
+		t.Errorf("engine columns without an engine measurement:\n%s", out)
+	}
+	if !strings.Contains(out, "ceiling D/B 1.25x, D/C 4.17x") {
+		t.Errorf("report lacks the ceiling ratios:\n%s", out)
+	}
+}
+
+// withEngine sets the engine CPU of each sample to micros per document.
+func withEngine(ss []bench.Sample, micros float64) []bench.Sample {
+	for i := range ss {
+		ss[i].EngineCPU = time.Duration(micros * float64(ss[i].Docs) * float64(time.Microsecond))
+	}
+	return ss
+}
+
+func TestWriteEngineReportEngineCPU(t *testing.T) {
+	t.Parallel()
+	r := bench.EngineResult{
+		Engine: "opensearch 2.19.1 at http://127.0.0.1:9201",
+		Order:  []string{bench.Demhost, bench.Esutil, bench.Python, bench.Ceiling},
+		Samples: map[string][]bench.Sample{
+			bench.Demhost: withEngine(samples(12000, 2, 30, 3), 150),
+			bench.Esutil:  samples(10000, 6, 200, 3), // a round where /proc could not be read
+			bench.Python:  withEngine(samples(3000, 20, 300, 3), 160),
+			bench.Ceiling: withEngine(samples(12500, 1, 250, 3), 144),
+		},
+	}
+	var b strings.Builder
+	if err := bench.WriteEngineReport(&b, r, bench.Summary{}, 2); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"engine CPU µs/doc",
+		"engine cores busy",
+		"150.0 [150.0–150.0]", // A's engine CPU per doc
+		"1.80 [1.80–1.80]",    // A: 150 µs/doc at 12,000 docs/s
+		"0.48 [0.48–0.48]",    // C: 160 µs/doc at 3,000 docs/s
+		"the engine kept 1.80 of 2 cores busy during D (the client 0.01)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "B esutil") && !strings.HasSuffix(line, "-") {
+			t.Errorf("B's engine cells should read - (not measured): %q", line)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"time"
 )
@@ -67,7 +68,7 @@ func Run(ctx context.Context, cfg Config) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", eng.Name, err)
 		}
-		if err := WriteEngineReport(cfg.Out, res, stream); err != nil {
+		if err := WriteEngineReport(cfg.Out, res, stream, runtime.NumCPU()); err != nil {
 			return err
 		}
 	}
@@ -136,6 +137,11 @@ func runEngine(ctx context.Context, cfg Config, eng Engine, corpus string, body 
 		res.Labels = map[string]string{Esutil: "B opensearchutil"}
 	}
 	res.Notes = append(res.Notes, "B is "+bulkLib+"; C is helpers.parallel_bulk of "+pyClient)
+	if pid, err := EnginePID(eng.URL); err == nil {
+		res.EnginePID = pid
+	} else {
+		res.Notes = append(res.Notes, fmt.Sprintf("engine CPU not measured: %v", err))
+	}
 	load0 := LoadAverage()
 	defer func() {
 		res.Notes = append(res.Notes, fmt.Sprintf("1-minute load average %s before this engine's rounds, %s after", load0, LoadAverage()))
@@ -150,7 +156,7 @@ func runEngine(ctx context.Context, cfg Config, eng Engine, corpus string, body 
 			if name == Demhost && cfg.Demhost == "" {
 				continue
 			}
-			s, err := runOne(ctx, cfg, eng, dist, name, corpus, body, fmt.Sprintf("bench%s_%c%d_", run, name[0]+32, round))
+			s, err := runOne(ctx, cfg, eng, res.EnginePID, dist, name, corpus, body, fmt.Sprintf("bench%s_%c%d_", run, name[0]+32, round))
 			if err != nil {
 				return res, fmt.Errorf("%s, %s: %w", label, name, err)
 			}
@@ -166,7 +172,7 @@ func runEngine(ctx context.Context, cfg Config, eng Engine, corpus string, body 
 
 // runOne runs one contender into a fresh index under prefix, checks the
 // count and deletes the index.
-func runOne(ctx context.Context, cfg Config, eng Engine, dist, name, corpus string, body []byte, prefix string) (Sample, error) {
+func runOne(ctx context.Context, cfg Config, eng Engine, enginePID int, dist, name, corpus string, body []byte, prefix string) (Sample, error) {
 	cl := NewCluster(eng.URL)
 	var s Sample
 	var target string
@@ -200,9 +206,12 @@ func runOne(ctx context.Context, cfg Config, eng Engine, dist, name, corpus stri
 			fmt.Fprintf(cfg.Log, "WARNING: demhost created %s with %s shards and %s replicas; the others get 1 and 0\n",
 				cleanup[0], shards, replicas)
 		}
+		meter := EngineMeter{PID: enginePID}
+		e0 := meter.Read()
 		if s, err = d.Update(ctx); err != nil {
 			return s, err
 		}
+		s.EngineCPU = Span(e0, meter.Read())
 		if pids := OrphanedProcesses(cfg.Plugin); len(pids) > 0 {
 			fmt.Fprintf(cfg.Log, "WARNING: plugin processes %v outlived demhost unreaped: their CPU is not counted\n", pids)
 		}
@@ -221,9 +230,9 @@ func runOne(ctx context.Context, cfg Config, eng Engine, dist, name, corpus stri
 			if dist == "opensearch" {
 				kind = "opensearchutil"
 			}
-			cmd = childCommand(ctx, cfg, kind, eng.URL, index, corpus)
+			cmd = childCommand(ctx, cfg, kind, eng.URL, index, corpus, enginePID)
 		case Ceiling:
-			cmd = childCommand(ctx, cfg, "ceiling", eng.URL, index, corpus)
+			cmd = childCommand(ctx, cfg, "ceiling", eng.URL, index, corpus, enginePID)
 		case Python:
 			client := "elasticsearch"
 			if dist == "opensearch" {
@@ -231,7 +240,7 @@ func runOne(ctx context.Context, cfg Config, eng Engine, dist, name, corpus stri
 			}
 			cmd = exec.CommandContext(ctx, cfg.Python, cfg.PyScript, "--url", eng.URL, "--index", index,
 				"--corpus", corpus, "--workers", strconv.Itoa(cfg.Workers), "--batch", strconv.Itoa(cfg.Batch),
-				"--client", client)
+				"--client", client, "--engine-pid", strconv.Itoa(enginePID))
 		}
 		var err error
 		if s, err = RunReporting(ctx, cmd); err != nil {
@@ -255,9 +264,10 @@ func runOne(ctx context.Context, cfg Config, eng Engine, dist, name, corpus stri
 }
 
 // childCommand re-executes the bench binary as a contender subprocess.
-func childCommand(ctx context.Context, cfg Config, kind, url, index, corpus string) *exec.Cmd {
+func childCommand(ctx context.Context, cfg Config, kind, url, index, corpus string, enginePID int) *exec.Cmd {
 	return exec.CommandContext(ctx, cfg.Self, "contender", kind, "-url", url, "-index", index,
-		"-corpus", corpus, "-workers", strconv.Itoa(cfg.Workers), "-batch", strconv.Itoa(cfg.Batch))
+		"-corpus", corpus, "-workers", strconv.Itoa(cfg.Workers), "-batch", strconv.Itoa(cfg.Batch),
+		"-engine-pid", strconv.Itoa(enginePID))
 }
 
 func randomHex(n int) string {

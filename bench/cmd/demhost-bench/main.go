@@ -124,6 +124,7 @@ func contender(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.Corpus, "corpus", "", "corpus file")
 	fs.IntVar(&cfg.Workers, "workers", runtime.NumCPU(), "workers")
 	fs.IntVar(&cfg.Batch, "batch", 1000, "documents per bulk request")
+	fs.IntVar(&cfg.Engine.PID, "engine-pid", 0, "pid of the engine process, to read its CPU time; 0 for none")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
