@@ -175,12 +175,12 @@ func (h *Host) migrate(ctx context.Context, a *action, p migratePlan) (Result, e
 	summary := fmt.Sprintf("%s documents copied in %s", thousands(copied), elapsed.Round(time.Millisecond))
 	switch {
 	case ctx.Err() != nil:
-		r.Message = fmt.Sprintf("migration of %s into %s interrupted; the cluster may still finish the copy; run `migrate %s --from %s` again to redo it",
-			src.Label(), dst.Label(), dst.Label(), src.Label())
+		r.Message = fmt.Sprintf("migration of %s into %s interrupted after %s documents copied, and demhost cancelled the copy in the cluster; run `migrate %s --from %s` again to redo it",
+			src.Label(), dst.Label(), thousands(copied), dst.Label(), src.Label())
 		a.logf(ctx, "%s", r.Message)
 		return r, fmt.Errorf("migrate %s into %s: %w", src.Label(), dst.Label(), ErrInterrupted)
 	case runErr != nil:
-		r.Message = fmt.Sprintf("migration of %s into %s failed", src.Label(), dst.Label())
+		r.Message = fmt.Sprintf("migration of %s into %s failed after %s documents copied", src.Label(), dst.Label(), thousands(copied))
 		a.logf(ctx, "%s: %v", r.Message, runErr)
 		return r, fmt.Errorf("migrate %s into %s: %w", src.Label(), dst.Label(), runErr)
 	}

@@ -132,6 +132,9 @@ func TestMigrateDocumentsFail(t *testing.T) {
 			if len(rs) != 1 || rs[0].ActionID == 0 {
 				t.Fatalf("results = %+v, want the recorded action", rs)
 			}
+			if !strings.Contains(rs[0].Message, "failed after 0 documents copied") {
+				t.Errorf("message = %q, want how many documents were copied before the failure", rs[0].Message)
+			}
 			a := f.action(rs[0].ActionID)
 			if a.Kind != registry.ActionMigrate || a.Status != registry.ActionFailed || !strings.Contains(a.Error, "title") {
 				t.Errorf("recorded action = %+v, want a failed migrate with the engine's reason", a)

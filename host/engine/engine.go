@@ -121,6 +121,7 @@ type Engine interface {
 	// clause, e.g. {"match_all":{}}) and returns how many were deleted.
 	// Like Reindex it runs as a server-side task that is followed until it
 	// ends, however long that takes; cancelling ctx cancels the task.
+	// With an error, the count is what the task had done by then.
 	DeleteByQuery(ctx context.Context, index string, query []byte) (int64, error)
 	// GetSettings returns the index's settings flattened, e.g.
 	// "index.refresh_interval" → "1s". Unset defaults are absent.
@@ -131,5 +132,8 @@ type Engine interface {
 	// Reindex copies every document of src into dst on the server and
 	// waits for completion, returning the number of documents copied. The
 	// per-request timeout bounds each poll of the task, not the task.
+	// With an error, the count is what the task had copied by then (for
+	// a failure, as the cluster reports it; for an interruption, the last
+	// progress seen).
 	Reindex(ctx context.Context, src, dst string) (int64, error)
 }

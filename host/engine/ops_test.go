@@ -2,7 +2,9 @@ package engine_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -31,6 +33,35 @@ func testReindex(t *testing.T, s *suite) {
 	strict := s.create(t, "restrict", `{"mappings":{"properties":{"n":{"type":"boolean"}}}}`)
 	if _, err := s.eng.Reindex(ctx, src, strict); !errors.Is(err, engine.ErrRejected) || !strings.Contains(err.Error(), "5 failures, first: failed to parse") {
 		t.Errorf("reindex into an incompatible mapping = %v, want ErrRejected with the first failure's reason", err)
+	}
+	// A reindex that fails partway reports what it copied before the
+	// failure: exactly what the destination then holds.
+	mixed := s.create(t, "remixed", `{"mappings":{"properties":{"v":{"type":"keyword"}}}}`)
+	var b strings.Builder
+	const total, bad = 2500, 2400
+	for i := range total {
+		v := strconv.Itoa(i)
+		if i == bad {
+			v = "not a number"
+		}
+		fmt.Fprintf(&b, "{\"index\":{\"_id\":\"%d\"}}\n{\"v\":%q}\n", i, v)
+	}
+	if res, err := s.eng.Bulk(ctx, mixed, []byte(b.String())); err != nil || len(res.Failures) > 0 {
+		t.Fatalf("fill %s: %v %+v", mixed, err, res.Failures)
+	}
+	if err := s.eng.Refresh(ctx, mixed); err != nil {
+		t.Fatal(err)
+	}
+	numeric := s.create(t, "renumeric", `{"mappings":{"properties":{"v":{"type":"long"}}}}`)
+	got, err := s.eng.Reindex(ctx, mixed, numeric)
+	if !errors.Is(err, engine.ErrRejected) {
+		t.Fatalf("reindex with one bad document = %d, %v; want ErrRejected", got, err)
+	}
+	if err := s.eng.Refresh(ctx, numeric); err != nil {
+		t.Fatal(err)
+	}
+	if held := s.count(t, numeric); got != held || got <= 0 || got >= total {
+		t.Errorf("failed reindex reported %d copied; the destination holds %d of %d", got, held, total)
 	}
 }
 

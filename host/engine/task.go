@@ -23,17 +23,27 @@ type taskAPI interface {
 	cancelTask(ctx context.Context, op, index, id string) error
 }
 
-// taskStatus is the answer of GET _tasks/<id>.
+// taskStatus is the answer of GET _tasks/<id>: the running counts in
+// task.status, and once completed the final ones in response.
 type taskStatus struct {
-	Completed bool         `json:"completed"`
-	Response  taskCounts   `json:"response"`
-	Error     *engineError `json:"error"`
+	Completed bool `json:"completed"`
+	Task      struct {
+		Status taskCounts `json:"status"`
+	} `json:"task"`
+	Response taskCounts   `json:"response"`
+	Error    *engineError `json:"error"`
 }
+
+// done is how many documents a task count reports as handled.
+func (tc taskCounts) done() int64 { return tc.Deleted + tc.Created + tc.Updated }
 
 // followTask waits for the task that started answered, and returns
 // deleted for delete by query, created+updated for reindex. When ctx ends
 // first, the task is cancelled in the cluster, so an interrupted action
-// does not go on copying or deleting behind the user's back.
+// does not go on copying or deleting behind the user's back. With an
+// error, the count is what the task had done by then, as far as the
+// cluster said: what a failed task did before it failed, or the last
+// progress seen before an interruption.
 func followTask(ctx context.Context, b base, api taskAPI, started *reply, err error) (int64, error) {
 	if err != nil {
 		return 0, err
@@ -51,11 +61,12 @@ func followTask(ctx context.Context, b base, api taskAPI, started *reply, err er
 	wait := taskPollFirst
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
+	var seen int64 // the last running count
 	for {
 		select {
 		case <-ctx.Done():
 			stopTask(ctx, b, api, op, index, st.Task)
-			return 0, transportError(ctx, op, index, ctx.Err())
+			return seen, transportError(ctx, op, index, ctx.Err())
 		case <-timer.C:
 		}
 		wait = min(2*wait, taskPollMax)
@@ -67,21 +78,22 @@ func followTask(ctx context.Context, b base, api taskAPI, started *reply, err er
 			if ctx.Err() != nil {
 				stopTask(ctx, b, api, op, index, st.Task)
 			}
-			return 0, err
+			return seen, err
 		}
 		var ts taskStatus
 		if err := decode(r, &ts); err != nil {
-			return 0, err
+			return seen, err
 		}
+		seen = max(seen, ts.Task.Status.done())
 		if ts.Completed {
 			if ts.Error != nil {
-				return 0, &Error{Op: op, Index: index, Status: http.StatusBadRequest, Type: ts.Error.Type,
+				return seen, &Error{Op: op, Index: index, Status: http.StatusBadRequest, Type: ts.Error.Type,
 					Reason: ts.Error.text(), Err: sentinelFor(http.StatusBadRequest, ts.Error.Type)}
 			}
 			if err := ts.Response.failed(op, index); err != nil {
-				return 0, err
+				return ts.Response.done(), err
 			}
-			return ts.Response.Deleted + ts.Response.Created + ts.Response.Updated, nil
+			return ts.Response.done(), nil
 		}
 	}
 }
