@@ -93,6 +93,7 @@ func (h *Host) run(ctx context.Context, spec actionSpec, fn func(ctx context.Con
 		if ferr := h.reg.FinishAction(bg, id, status, r.Counts, text); ferr != nil && err == nil {
 			err = fmt.Errorf("record end of action %d: %w", id, ferr)
 		}
+		h.childEnded(bg, spec.parent, r.Counts)
 		return r, err
 	}
 

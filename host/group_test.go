@@ -180,3 +180,55 @@ func TestUpdateAllSkipsInactive(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupParentRunningCounts checks that a parent action shows the counts
+// of its children that have ended while later children still run.
+func TestGroupParentRunningCounts(t *testing.T) {
+	t.Parallel()
+	for _, e := range testenv.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			src := newTestSource("movies", 100)
+			f := newFixture(t, openEngine(t, e.URL), openSQLite(t), host.BulkConfig{Workers: 2}, src)
+			ctx, h := f.ctx, f.h
+			f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{}))
+			f.one(h.Activate(ctx, []string{"movies"}))
+			for range 2 {
+				f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{Force: true}))
+			}
+			// Documents 1-100 go to movies-2 (the first child); the 101st is
+			// the first of movies-3, when movies-2 has ended.
+			var parent *registry.Action
+			var readErr error
+			src.onWrite = func(n int) {
+				if n != 101 {
+					return
+				}
+				acts, err := h.History(ctx, "movies", 10)
+				if err != nil {
+					readErr = err
+					return
+				}
+				for _, a := range acts {
+					if a.Kind == registry.ActionUpdate && a.ParentID == 0 && a.Status == registry.ActionInProgress {
+						parent = &a
+					}
+				}
+			}
+			rs, err := h.Update(ctx, []string{"movies-2", "movies-3"}, host.UpdateOptions{})
+			if err != nil {
+				t.Fatalf("update movies-2 movies-3: %v", err)
+			}
+			p := f.children(rs, 2)
+			if readErr != nil || parent == nil {
+				t.Fatalf("no running parent update seen during movies-3 (history error %v)", readErr)
+			}
+			if parent.ID != p.ID || parent.Indexed != 100 {
+				t.Errorf("running parent %d showed %d indexed, want parent %d with movies-2's 100", parent.ID, parent.Indexed, p.ID)
+			}
+			if p.Indexed != 200 {
+				t.Errorf("parent ended with %d indexed, want 200", p.Indexed)
+			}
+		})
+	}
+}
