@@ -83,10 +83,14 @@ func EngineFigures(ss []Sample) (cpuPerDoc, cores Summary) {
 	return Summarize(a), Summarize(b)
 }
 
-// Bounds explains what limits the throughput targets: how far the ceiling
-// D is above B and C (A/B and A/C cannot go much past these while A is at
-// most the ceiling), and how busy the engine was during D. It returns no
-// lines when D or the others were not run.
+// Bounds explains what limits the throughput targets, from medians. A
+// contender's docs/s is the engine's busy cores divided by the engine's
+// CPU per document. When every contender costs the engine about the same
+// per document, a client can only win by keeping the engine busier, and
+// no client can keep it busier than all the machine's cores: so
+// cores/busy(B) and cores/busy(C) are hard upper bounds of A/B and A/C.
+// The ceiling D shows how close a client that does almost nothing gets.
+// It returns no lines when B, C or D were not run.
 func Bounds(r EngineResult, cores int) []string {
 	dps := func(name string) float64 {
 		if ss := r.Samples[name]; len(ss) > 0 {
@@ -99,11 +103,36 @@ func Bounds(r EngineResult, cores int) []string {
 	if d != d || b != b || c != c {
 		return nil
 	}
-	lines := []string{fmt.Sprintf("ceiling D/B %sx, D/C %sx: with the engine as it is, A/B and A/C can reach about these",
+	lines := []string{fmt.Sprintf("ceiling D/B %sx, D/C %sx: a client that does almost nothing gets this far past B and C",
 		FormatNumber(d/b, 2), FormatNumber(d/c, 2))}
-	if _, busy := EngineFigures(r.Samples[Ceiling]); busy.N > 0 {
+	perDoc := map[string]Summary{}
+	busy := map[string]Summary{}
+	lo, hi := 0.0, 0.0
+	for _, name := range r.Order {
+		pd, bz := EngineFigures(r.Samples[name])
+		if pd.N == 0 {
+			continue
+		}
+		perDoc[name], busy[name] = pd, bz
+		if lo == 0 || pd.Median < lo {
+			lo = pd.Median
+		}
+		hi = max(hi, pd.Median)
+	}
+	if _, ok := busy[Ceiling]; ok {
 		lines = append(lines, fmt.Sprintf("the engine kept %s of %d cores busy during D (the client %s)",
-			FormatNumber(busy.Median, 2), cores, FormatNumber(clientCores(r.Samples[Ceiling]), 2)))
+			FormatNumber(busy[Ceiling].Median, 2), cores, FormatNumber(clientCores(r.Samples[Ceiling]), 2)))
+	}
+	if len(perDoc) > 0 {
+		lines = append(lines, fmt.Sprintf("docs/s = engine cores busy / engine CPU per doc; the engine spent %s–%s µs per document across the contenders",
+			FormatNumber(lo, 1), FormatNumber(hi, 1)))
+	}
+	bb, okB := busy[Esutil]
+	bc, okC := busy[Python]
+	if okB && okC {
+		lines = append(lines, fmt.Sprintf("so even a client keeping all %d cores busy would be at most %sx B and %sx C (B kept %s busy, C %s)",
+			cores, FormatNumber(float64(cores)/bb.Median, 2), FormatNumber(float64(cores)/bc.Median, 2),
+			FormatNumber(bb.Median, 2), FormatNumber(bc.Median, 2)))
 	}
 	return lines
 }

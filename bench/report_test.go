@@ -140,14 +140,45 @@ func TestWriteEngineReportEngineCPU(t *testing.T) {
 		"1.80 [1.80–1.80]",    // A: 150 µs/doc at 12,000 docs/s
 		"0.48 [0.48–0.48]",    // C: 160 µs/doc at 3,000 docs/s
 		"the engine kept 1.80 of 2 cores busy during D (the client 0.01)",
+		"the engine spent 144.0–160.0 µs per document across the contenders",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
 	}
+	if strings.Contains(out, "at most") {
+		t.Errorf("an upper bound was printed without B's engine figures:\n%s", out)
+	}
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "B esutil") && !strings.HasSuffix(line, "-") {
 			t.Errorf("B's engine cells should read - (not measured): %q", line)
 		}
+	}
+}
+
+func TestBoundsFromEngineCores(t *testing.T) {
+	t.Parallel()
+	r := bench.EngineResult{
+		Order: []string{bench.Demhost, bench.Esutil, bench.Python, bench.Ceiling},
+		Samples: map[string][]bench.Sample{
+			bench.Demhost: withEngine(samples(12000, 2, 30, 3), 150),  // 1.80 cores
+			bench.Esutil:  withEngine(samples(10000, 6, 200, 3), 160), // 1.60 cores
+			bench.Python:  withEngine(samples(5000, 20, 300, 3), 160), // 0.80 cores
+			bench.Ceiling: withEngine(samples(12500, 1, 250, 3), 144), // 1.80 cores
+		},
+	}
+	got := strings.Join(bench.Bounds(r, 2), "\n")
+	for _, want := range []string{
+		"ceiling D/B 1.25x, D/C 2.50x",
+		"the engine spent 144.0–160.0 µs per document across the contenders",
+		"at most 1.25x B and 2.50x C (B kept 1.60 busy, C 0.80)",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("bounds lack %q:\n%s", want, got)
+		}
+	}
+	delete(r.Samples, bench.Python)
+	if lines := bench.Bounds(r, 2); len(lines) != 0 {
+		t.Errorf("bounds without C = %q, want none", lines)
 	}
 }
