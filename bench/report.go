@@ -88,7 +88,8 @@ func EngineFigures(ss []Sample) (cpuPerDoc, cores Summary) {
 // CPU per document. When every contender costs the engine about the same
 // per document, a client can only win by keeping the engine busier, and
 // no client can keep it busier than all the machine's cores: so
-// cores/busy(B) and cores/busy(C) are hard upper bounds of A/B and A/C.
+// cores/busy(B) and cores/busy(C) bound A/B and A/C, unless A makes the
+// engine spend less per document than B and C do.
 // The ceiling D shows how close a client that does almost nothing gets.
 // It returns no lines when B, C or D were not run.
 func Bounds(r EngineResult, cores int) []string {
@@ -105,32 +106,28 @@ func Bounds(r EngineResult, cores int) []string {
 	}
 	lines := []string{fmt.Sprintf("ceiling D/B %sx, D/C %sx: a client that does almost nothing gets this far past B and C",
 		FormatNumber(d/b, 2), FormatNumber(d/c, 2))}
-	perDoc := map[string]Summary{}
 	busy := map[string]Summary{}
-	lo, hi := 0.0, 0.0
+	var costs []string
 	for _, name := range r.Order {
 		pd, bz := EngineFigures(r.Samples[name])
 		if pd.N == 0 {
 			continue
 		}
-		perDoc[name], busy[name] = pd, bz
-		if lo == 0 || pd.Median < lo {
-			lo = pd.Median
-		}
-		hi = max(hi, pd.Median)
+		busy[name] = bz
+		costs = append(costs, fmt.Sprintf("%c %s", name[0], FormatNumber(pd.Median, 1)))
 	}
 	if _, ok := busy[Ceiling]; ok {
 		lines = append(lines, fmt.Sprintf("the engine kept %s of %d cores busy during D (the client %s)",
 			FormatNumber(busy[Ceiling].Median, 2), cores, FormatNumber(clientCores(r.Samples[Ceiling]), 2)))
 	}
-	if len(perDoc) > 0 {
-		lines = append(lines, fmt.Sprintf("docs/s = engine cores busy / engine CPU per doc; the engine spent %s–%s µs per document across the contenders",
-			FormatNumber(lo, 1), FormatNumber(hi, 1)))
+	if len(costs) > 0 {
+		lines = append(lines, fmt.Sprintf("engine CPU per doc: %s µs; docs/s = engine cores busy / engine CPU per doc",
+			strings.Join(costs, ", ")))
 	}
 	bb, okB := busy[Esutil]
 	bc, okC := busy[Python]
 	if okB && okC {
-		lines = append(lines, fmt.Sprintf("so even a client keeping all %d cores busy would be at most %sx B and %sx C (B kept %s busy, C %s)",
+		lines = append(lines, fmt.Sprintf("at equal engine CPU per doc, a client keeping all %d cores busy is at most %sx B and %sx C (B kept %s busy, C %s)",
 			cores, FormatNumber(float64(cores)/bb.Median, 2), FormatNumber(float64(cores)/bc.Median, 2),
 			FormatNumber(bb.Median, 2), FormatNumber(bc.Median, 2)))
 	}

@@ -140,7 +140,7 @@ func TestWriteEngineReportEngineCPU(t *testing.T) {
 		"1.80 [1.80–1.80]",    // A: 150 µs/doc at 12,000 docs/s
 		"0.48 [0.48–0.48]",    // C: 160 µs/doc at 3,000 docs/s
 		"the engine kept 1.80 of 2 cores busy during D (the client 0.01)",
-		"the engine spent 144.0–160.0 µs per document across the contenders",
+		"engine CPU per doc: A 150.0, C 160.0, D 144.0 µs",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
@@ -170,8 +170,8 @@ func TestBoundsFromEngineCores(t *testing.T) {
 	got := strings.Join(bench.Bounds(r, 2), "\n")
 	for _, want := range []string{
 		"ceiling D/B 1.25x, D/C 2.50x",
-		"the engine spent 144.0–160.0 µs per document across the contenders",
-		"at most 1.25x B and 2.50x C (B kept 1.60 busy, C 0.80)",
+		"engine CPU per doc: A 150.0, B 160.0, C 160.0, D 144.0 µs",
+		"at equal engine CPU per doc, a client keeping all 2 cores busy is at most 1.25x B and 2.50x C (B kept 1.60 busy, C 0.80)",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("bounds lack %q:\n%s", want, got)
