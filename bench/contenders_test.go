@@ -25,6 +25,9 @@ type fakeBulk struct {
 	perReq   []int
 	ids      map[string]bool
 	refreshs int
+	// lean counts bulk requests that asked for the least answer: only
+	// the errors flag, not gzipped.
+	lean int
 }
 
 func (f *fakeBulk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -46,6 +49,9 @@ func (f *fakeBulk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			items = append(items, `{"index":{"_index":"x","_id":"`+id+`","status":201,"result":"created"}}`)
 		}
 		f.perReq = append(f.perReq, len(lines)/2)
+		if r.URL.Query().Get("filter_path") == "errors" && !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			f.lean++
+		}
 		f.mu.Unlock()
 		io.WriteString(w, `{"took":1,"errors":false,"items":[`+strings.Join(items, ",")+`]}`)
 	case strings.HasSuffix(r.URL.Path, "/_refresh"):
@@ -118,6 +124,11 @@ func TestGoContendersSendBatchDocsPerRequest(t *testing.T) {
 			}
 			if full < len(fake.perReq)-2 {
 				t.Errorf("docs per request %v: want about %d in all but the last per worker", fake.perReq, batch)
+			}
+			// The ceiling asks the engine for no more than it needs; B is
+			// left as a Go user gets it.
+			if wantLean := tt.name == "ceiling"; (fake.lean == len(fake.perReq)) != wantLean {
+				t.Errorf("%d of %d requests asked for filter_path=errors without gzip; want all: %v", fake.lean, len(fake.perReq), wantLean)
 			}
 			if rep.WallNS <= 0 || rep.CPUNS < 0 {
 				t.Errorf("report %+v lacks timings", rep)
