@@ -175,7 +175,7 @@ func (h *Host) migrate(ctx context.Context, a *action, p migratePlan) (Result, e
 	summary := fmt.Sprintf("%s documents copied in %s", thousands(copied), elapsed.Round(time.Millisecond))
 	switch {
 	case ctx.Err() != nil:
-		r.Message = fmt.Sprintf("migration of %s into %s interrupted after %s documents copied, and demhost cancelled the copy in the cluster; run `migrate %s --from %s` again to redo it",
+		r.Message = fmt.Sprintf("migration of %s into %s interrupted after %s documents copied, and demhost asked the cluster to cancel the copy; run `migrate %s --from %s` again to redo it",
 			src.Label(), dst.Label(), thousands(copied), dst.Label(), src.Label())
 		a.logf(ctx, "%s", r.Message)
 		return r, fmt.Errorf("migrate %s into %s: %w", src.Label(), dst.Label(), ErrInterrupted)
