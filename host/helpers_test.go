@@ -137,6 +137,19 @@ func randomPrefix(t testing.TB) string {
 	return "t" + hex.EncodeToString(b[:]) + "_"
 }
 
+// eachEngine runs fn in a parallel subtest for each test engine, the test
+// itself running in parallel with others.
+func eachEngine(t *testing.T, fn func(t *testing.T, e testenv.Engine)) {
+	t.Helper()
+	t.Parallel()
+	for _, e := range testenv.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, e)
+		})
+	}
+}
+
 func openEngine(t *testing.T, url string) engine.Engine {
 	t.Helper()
 	eng, err := engine.Open(testenv.Context(t), engine.Config{URLs: []string{url}})

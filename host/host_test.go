@@ -12,13 +12,9 @@ import (
 )
 
 func TestSeedFlow(t *testing.T) {
-	t.Parallel()
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			seedFlow(t, newFixture(t, openEngine(t, e.URL), openSQLite(t), host.BulkConfig{Workers: 3, BatchSize: 17}, newTestSource("movies", 100)))
-		})
-	}
+	eachEngine(t, func(t *testing.T, e testenv.Engine) {
+		seedFlow(t, newFixture(t, openEngine(t, e.URL), openSQLite(t), host.BulkConfig{Workers: 3, BatchSize: 17}, newTestSource("movies", 100)))
+	})
 }
 
 // TestSeedFlowPostgresTwoPrefixes runs the seed flow twice at once, with

@@ -24,63 +24,59 @@ func loaded(t *testing.T, eng engine.Engine, reg *registry.Registry, n int) (*fi
 }
 
 func TestResetStaysInsideItsPrefix(t *testing.T) {
-	t.Parallel()
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			eng := openEngine(t, e.URL)
-			reg := openSQLite(t)
-			a, _ := loaded(t, eng, reg, 30)
-			b, _ := loaded(t, eng, reg, 40)
-			// A name that starts like a's prefix but is not under it.
-			near := strings.TrimSuffix(a.env, "_") + "x_movies-1"
-			if err := eng.CreateIndex(a.ctx, near, []byte(`{}`)); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { eng.DeleteIndices(context.Background(), near) })
-			// Another environment whose prefix starts with a's (a.env+"eu_").
-			nested := a.env + "eu_movies-1"
-			if err := eng.CreateIndex(a.ctx, nested, []byte(`{}`)); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { eng.DeleteIndices(context.Background(), nested) })
+	eachEngine(t, func(t *testing.T, e testenv.Engine) {
+		eng := openEngine(t, e.URL)
+		reg := openSQLite(t)
+		a, _ := loaded(t, eng, reg, 30)
+		b, _ := loaded(t, eng, reg, 40)
+		// A name that starts like a's prefix but is not under it.
+		near := strings.TrimSuffix(a.env, "_") + "x_movies-1"
+		if err := eng.CreateIndex(a.ctx, near, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { eng.DeleteIndices(context.Background(), near) })
+		// Another environment whose prefix starts with a's (a.env+"eu_").
+		nested := a.env + "eu_movies-1"
+		if err := eng.CreateIndex(a.ctx, nested, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { eng.DeleteIndices(context.Background(), nested) })
 
-			r, err := a.h.Reset(a.ctx, host.ResetOptions{})
-			if err != nil || !r.Changed {
-				t.Fatalf("reset = %+v, %v", r, err)
-			}
-			if ok, _ := eng.Exists(a.ctx, a.env+"movies-1"); ok {
-				t.Errorf("%smovies-1 survived the reset", a.env)
-			}
-			if n := b.count(b.h.Alias("movies")); n != 40 {
-				t.Errorf("the other prefix's index has %d documents after the reset, want 40", n)
-			}
-			if ok, _ := eng.Exists(a.ctx, near); !ok {
-				t.Errorf("%s, outside the prefix, was deleted", near)
-			}
-			if ok, _ := eng.Exists(a.ctx, nested); !ok {
-				t.Errorf("%s, another environment's index under a longer prefix, was deleted", nested)
-			}
-			if !strings.Contains(r.Message, nested) {
-				t.Errorf("reset message %q does not say it left %s alone", r.Message, nested)
-			}
-			rows, err := a.h.List(a.ctx)
-			if err != nil || len(rows) != 1 || rows[0].Status != host.StatusNotCreated {
-				t.Errorf("list after reset = %+v, %v; want movies not created", rows, err)
-			}
-			if rows, _ := b.h.List(b.ctx); len(rows) != 1 || !rows[0].Active || rows[0].Docs != 40 {
-				t.Errorf("other prefix's list after reset = %+v", rows)
-			}
-			acts, err := a.h.History(a.ctx, "", 0)
-			if err != nil || len(acts) != 1 || acts[0].Kind != registry.ActionReset || acts[0].Status != registry.ActionComplete {
-				t.Errorf("history after reset = %+v, %v; want only the reset", acts, err)
-			}
-			// Version numbers are never reused.
-			if r := a.one(a.h.Create(a.ctx, []string{"movies"}, host.CreateOptions{})); r.Version != 2 {
-				t.Errorf("create after reset made version %d, want 2", r.Version)
-			}
-		})
-	}
+		r, err := a.h.Reset(a.ctx, host.ResetOptions{})
+		if err != nil || !r.Changed {
+			t.Fatalf("reset = %+v, %v", r, err)
+		}
+		if ok, _ := eng.Exists(a.ctx, a.env+"movies-1"); ok {
+			t.Errorf("%smovies-1 survived the reset", a.env)
+		}
+		if n := b.count(b.h.Alias("movies")); n != 40 {
+			t.Errorf("the other prefix's index has %d documents after the reset, want 40", n)
+		}
+		if ok, _ := eng.Exists(a.ctx, near); !ok {
+			t.Errorf("%s, outside the prefix, was deleted", near)
+		}
+		if ok, _ := eng.Exists(a.ctx, nested); !ok {
+			t.Errorf("%s, another environment's index under a longer prefix, was deleted", nested)
+		}
+		if !strings.Contains(r.Message, nested) {
+			t.Errorf("reset message %q does not say it left %s alone", r.Message, nested)
+		}
+		rows, err := a.h.List(a.ctx)
+		if err != nil || len(rows) != 1 || rows[0].Status != host.StatusNotCreated {
+			t.Errorf("list after reset = %+v, %v; want movies not created", rows, err)
+		}
+		if rows, _ := b.h.List(b.ctx); len(rows) != 1 || !rows[0].Active || rows[0].Docs != 40 {
+			t.Errorf("other prefix's list after reset = %+v", rows)
+		}
+		acts, err := a.h.History(a.ctx, "", 0)
+		if err != nil || len(acts) != 1 || acts[0].Kind != registry.ActionReset || acts[0].Status != registry.ActionComplete {
+			t.Errorf("history after reset = %+v, %v; want only the reset", acts, err)
+		}
+		// Version numbers are never reused.
+		if r := a.one(a.h.Create(a.ctx, []string{"movies"}, host.CreateOptions{})); r.Version != 2 {
+			t.Errorf("create after reset made version %d, want 2", r.Version)
+		}
+	})
 }
 
 func TestResetESOnlyRecreates(t *testing.T) {
@@ -119,63 +115,55 @@ func TestResetRefusesEmptyPrefix(t *testing.T) {
 }
 
 func TestClearAndESOnly(t *testing.T) {
-	t.Parallel()
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			f, _ := loaded(t, openEngine(t, e.URL), openSQLite(t), 30)
-			ctx, h := f.ctx, f.h
-			r := f.one(h.Clear(ctx, "movies", host.ClearOptions{}))
-			if r.Counts.Deleted != 30 || r.Version != 1 {
-				t.Fatalf("clear = %+v, want 30 deleted from movies-1", r)
-			}
-			if n := f.count(h.Alias("movies")); n != 0 {
-				t.Fatalf("count after clear = %d", n)
-			}
-			r = f.one(h.Drop(ctx, "movies-1", host.DropOptions{ESOnly: true, Force: true}))
-			if !r.Changed {
-				t.Fatalf("drop --es-only = %+v", r)
-			}
-			rows, err := h.List(ctx)
-			if err != nil || len(rows) != 1 || rows[0].Exists || !rows[0].Active {
-				t.Fatalf("list after drop --es-only = %+v, %v; want movies-1 registered, active, missing", rows, err)
-			}
-			r = f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{ESOnly: true}))
-			if !r.Changed || !strings.Contains(r.Message, "movies-1") {
-				t.Fatalf("create --es-only = %+v", r)
-			}
-			if got := f.alias("movies"); len(got) != 1 || got[0] != f.env+"movies-1" {
-				t.Fatalf("alias after create --es-only = %v", got)
-			}
-			r = f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{ESOnly: true}))
-			if r.Changed {
-				t.Fatalf("second create --es-only = %+v, want a no-op", r)
-			}
-		})
-	}
+	eachEngine(t, func(t *testing.T, e testenv.Engine) {
+		f, _ := loaded(t, openEngine(t, e.URL), openSQLite(t), 30)
+		ctx, h := f.ctx, f.h
+		r := f.one(h.Clear(ctx, "movies", host.ClearOptions{}))
+		if r.Counts.Deleted != 30 || r.Version != 1 {
+			t.Fatalf("clear = %+v, want 30 deleted from movies-1", r)
+		}
+		if n := f.count(h.Alias("movies")); n != 0 {
+			t.Fatalf("count after clear = %d", n)
+		}
+		r = f.one(h.Drop(ctx, "movies-1", host.DropOptions{ESOnly: true, Force: true}))
+		if !r.Changed {
+			t.Fatalf("drop --es-only = %+v", r)
+		}
+		rows, err := h.List(ctx)
+		if err != nil || len(rows) != 1 || rows[0].Exists || !rows[0].Active {
+			t.Fatalf("list after drop --es-only = %+v, %v; want movies-1 registered, active, missing", rows, err)
+		}
+		r = f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{ESOnly: true}))
+		if !r.Changed || !strings.Contains(r.Message, "movies-1") {
+			t.Fatalf("create --es-only = %+v", r)
+		}
+		if got := f.alias("movies"); len(got) != 1 || got[0] != f.env+"movies-1" {
+			t.Fatalf("alias after create --es-only = %v", got)
+		}
+		r = f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{ESOnly: true}))
+		if r.Changed {
+			t.Fatalf("second create --es-only = %+v, want a no-op", r)
+		}
+	})
 }
 
 func TestCreateRejectedMapping(t *testing.T) {
-	t.Parallel()
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			src := newTestSource("movies", 1)
-			src.setMapping(`{"properties":{"title":{"type":"no_such_type"}}}`)
-			f := newFixture(t, openEngine(t, e.URL), openSQLite(t), host.BulkConfig{}, src)
-			_, err := f.h.Create(f.ctx, []string{"movies"}, host.CreateOptions{})
-			if err == nil || !strings.Contains(err.Error(), "movies-1") || !strings.Contains(err.Error(), "no_such_type") {
-				t.Fatalf("err = %v, want the version and the engine's reason", err)
-			}
-			rows, err := f.h.List(f.ctx)
-			if err != nil || len(rows) != 1 || rows[0].Status != string(registry.VersionFailed) {
-				t.Fatalf("list = %+v, %v; want movies-1 failed", rows, err)
-			}
-			if _, err := f.h.Activate(f.ctx, []string{"movies"}); err == nil {
-				t.Fatal("activating an index whose only version failed succeeded")
-			}
-		})
-	}
+	eachEngine(t, func(t *testing.T, e testenv.Engine) {
+		src := newTestSource("movies", 1)
+		src.setMapping(`{"properties":{"title":{"type":"no_such_type"}}}`)
+		f := newFixture(t, openEngine(t, e.URL), openSQLite(t), host.BulkConfig{}, src)
+		_, err := f.h.Create(f.ctx, []string{"movies"}, host.CreateOptions{})
+		if err == nil || !strings.Contains(err.Error(), "movies-1") || !strings.Contains(err.Error(), "no_such_type") {
+			t.Fatalf("err = %v, want the version and the engine's reason", err)
+		}
+		rows, err := f.h.List(f.ctx)
+		if err != nil || len(rows) != 1 || rows[0].Status != string(registry.VersionFailed) {
+			t.Fatalf("list = %+v, %v; want movies-1 failed", rows, err)
+		}
+		if _, err := f.h.Activate(f.ctx, []string{"movies"}); err == nil {
+			t.Fatal("activating an index whose only version failed succeeded")
+		}
+	})
 }
 
 func TestNewRejects(t *testing.T) {

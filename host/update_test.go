@@ -14,187 +14,171 @@ import (
 )
 
 func TestUpdateResume(t *testing.T) {
-	t.Parallel()
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			src := newTestSource("movies", 100)
-			f := newFixture(t, openEngine(t, e.URL), openSQLite(t), host.BulkConfig{Workers: 2}, src)
-			ctx, h := f.ctx, f.h
-			f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{}))
-			_, err := h.Update(ctx, []string{"movies"}, host.UpdateOptions{})
-			if err == nil || !strings.Contains(err.Error(), "activate") {
-				t.Fatalf("update with no active version: err = %v, want a hint to activate", err)
-			}
-			f.one(h.Activate(ctx, []string{"movies"}))
-			r := f.one(h.Update(ctx, []string{"movies"}, host.UpdateOptions{Resume: true}))
-			if r.Counts.Indexed != 100 {
-				t.Fatalf("first resume (no checkpoint) indexed %d, want 100", r.Counts.Indexed)
-			}
-			src.add(20, time.Now().Add(time.Second))
-			r = f.one(h.Update(ctx, []string{"movies"}, host.UpdateOptions{Resume: true}))
-			if r.Counts.Indexed != 20 {
-				t.Fatalf("resume indexed %d, want the 20 changed documents", r.Counts.Indexed)
-			}
-			if n := f.count(h.Alias("movies")); n != 120 {
-				t.Fatalf("count = %d, want 120", n)
-			}
-			r = f.one(h.Update(ctx, []string{"movies-1"}, host.UpdateOptions{Resume: true, Start: time.Now().Add(-2 * time.Hour)}))
-			if r.Counts.Indexed != 120 {
-				t.Fatalf("--start before every document indexed %d, want 120 (--start wins over --resume)", r.Counts.Indexed)
-			}
-			acts, err := h.History(ctx, "movies", 10)
-			if err != nil {
-				t.Fatal(err)
-			}
-			last := acts[len(acts)-3] // the first update
-			if last.Kind != registry.ActionUpdate || !strings.Contains(last.Log, "no checkpoint") {
-				t.Errorf("first update's log = %q, want it to say there was no checkpoint", last.Log)
-			}
-		})
-	}
+	eachEngine(t, func(t *testing.T, e testenv.Engine) {
+		src := newTestSource("movies", 100)
+		f := newFixture(t, openEngine(t, e.URL), openSQLite(t), host.BulkConfig{Workers: 2}, src)
+		ctx, h := f.ctx, f.h
+		f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{}))
+		_, err := h.Update(ctx, []string{"movies"}, host.UpdateOptions{})
+		if err == nil || !strings.Contains(err.Error(), "activate") {
+			t.Fatalf("update with no active version: err = %v, want a hint to activate", err)
+		}
+		f.one(h.Activate(ctx, []string{"movies"}))
+		r := f.one(h.Update(ctx, []string{"movies"}, host.UpdateOptions{Resume: true}))
+		if r.Counts.Indexed != 100 {
+			t.Fatalf("first resume (no checkpoint) indexed %d, want 100", r.Counts.Indexed)
+		}
+		src.add(20, time.Now().Add(time.Second))
+		r = f.one(h.Update(ctx, []string{"movies"}, host.UpdateOptions{Resume: true}))
+		if r.Counts.Indexed != 20 {
+			t.Fatalf("resume indexed %d, want the 20 changed documents", r.Counts.Indexed)
+		}
+		if n := f.count(h.Alias("movies")); n != 120 {
+			t.Fatalf("count = %d, want 120", n)
+		}
+		r = f.one(h.Update(ctx, []string{"movies-1"}, host.UpdateOptions{Resume: true, Start: time.Now().Add(-2 * time.Hour)}))
+		if r.Counts.Indexed != 120 {
+			t.Fatalf("--start before every document indexed %d, want 120 (--start wins over --resume)", r.Counts.Indexed)
+		}
+		acts, err := h.History(ctx, "movies", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := acts[len(acts)-3] // the first update
+		if last.Kind != registry.ActionUpdate || !strings.Contains(last.Log, "no checkpoint") {
+			t.Errorf("first update's log = %q, want it to say there was no checkpoint", last.Log)
+		}
+	})
 }
 
 func TestUpdateRejectedDocument(t *testing.T) {
-	t.Parallel()
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			src := newTestSource("movies", 100)
-			src.addRaw("bad \"one\"", `{"title":"Bad","year":"not a year"}`, time.Now())
-			f := newFixture(t, openEngine(t, e.URL), openSQLite(t), host.BulkConfig{Workers: 2, BatchSize: 10}, src)
-			ctx, h := f.ctx, f.h
-			f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{}))
-			f.one(h.Activate(ctx, []string{"movies"}))
-			rs, err := h.Update(ctx, []string{"movies"}, host.UpdateOptions{})
-			if !errors.Is(err, host.ErrDocumentsFailed) {
-				t.Fatalf("err = %v, want ErrDocumentsFailed", err)
-			}
-			if len(rs) != 1 {
-				t.Fatalf("results = %+v", rs)
-			}
-			r := rs[0]
-			if r.Counts.Indexed != 100 || r.Counts.Failed != 1 {
-				t.Fatalf("counts = %+v, want 100 indexed and 1 failed", r.Counts)
-			}
-			if len(r.Failures) != 1 || r.Failures[0].ID != `bad "one"` || !strings.Contains(r.Failures[0].Reason, "year") {
-				t.Fatalf("failures = %+v, want the bad document with a reason naming the field", r.Failures)
-			}
-			if n := f.count(h.Alias("movies")); n != 100 {
-				t.Fatalf("count = %d, want 100", n)
-			}
-			acts, err := h.History(ctx, "movies", 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if a := acts[0]; a.Status != registry.ActionFailed || a.Failed != 1 || !strings.Contains(a.Log, `bad \"one\"`) {
-				t.Fatalf("action = %s failed=%d log %q, want failed with the document logged", a.Status, a.Failed, a.Log)
-			}
-		})
-	}
+	eachEngine(t, func(t *testing.T, e testenv.Engine) {
+		src := newTestSource("movies", 100)
+		src.addRaw("bad \"one\"", `{"title":"Bad","year":"not a year"}`, time.Now())
+		f := newFixture(t, openEngine(t, e.URL), openSQLite(t), host.BulkConfig{Workers: 2, BatchSize: 10}, src)
+		ctx, h := f.ctx, f.h
+		f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{}))
+		f.one(h.Activate(ctx, []string{"movies"}))
+		rs, err := h.Update(ctx, []string{"movies"}, host.UpdateOptions{})
+		if !errors.Is(err, host.ErrDocumentsFailed) {
+			t.Fatalf("err = %v, want ErrDocumentsFailed", err)
+		}
+		if len(rs) != 1 {
+			t.Fatalf("results = %+v", rs)
+		}
+		r := rs[0]
+		if r.Counts.Indexed != 100 || r.Counts.Failed != 1 {
+			t.Fatalf("counts = %+v, want 100 indexed and 1 failed", r.Counts)
+		}
+		if len(r.Failures) != 1 || r.Failures[0].ID != `bad "one"` || !strings.Contains(r.Failures[0].Reason, "year") {
+			t.Fatalf("failures = %+v, want the bad document with a reason naming the field", r.Failures)
+		}
+		if n := f.count(h.Alias("movies")); n != 100 {
+			t.Fatalf("count = %d, want 100", n)
+		}
+		acts, err := h.History(ctx, "movies", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := acts[0]; a.Status != registry.ActionFailed || a.Failed != 1 || !strings.Contains(a.Log, `bad \"one\"`) {
+			t.Fatalf("action = %s failed=%d log %q, want failed with the document logged", a.Status, a.Failed, a.Log)
+		}
+	})
 }
 
 func TestUpdateInterruptedThenResumed(t *testing.T) {
-	t.Parallel()
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			src := newTestSource("movies", 2000)
-			f := newFixture(t, openEngine(t, e.URL), openSQLite(t), host.BulkConfig{Workers: 2, BatchSize: 50}, src)
-			ctx, h := f.ctx, f.h
-			f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{}))
-			f.one(h.Activate(ctx, []string{"movies"}))
-			f.one(h.Update(ctx, []string{"movies"}, host.UpdateOptions{}))
-			src.add(3000, time.Now().Add(time.Second))
+	eachEngine(t, func(t *testing.T, e testenv.Engine) {
+		src := newTestSource("movies", 2000)
+		f := newFixture(t, openEngine(t, e.URL), openSQLite(t), host.BulkConfig{Workers: 2, BatchSize: 50}, src)
+		ctx, h := f.ctx, f.h
+		f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{}))
+		f.one(h.Activate(ctx, []string{"movies"}))
+		f.one(h.Update(ctx, []string{"movies"}, host.UpdateOptions{}))
+		src.add(3000, time.Now().Add(time.Second))
 
-			cctx, cancel := context.WithCancel(ctx)
-			defer cancel()
-			src.written = 0
-			src.onWrite = func(n int) {
-				if n == 1000 {
-					cancel()
-				}
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		src.written = 0
+		src.onWrite = func(n int) {
+			if n == 1000 {
+				cancel()
 			}
-			rs, err := h.Update(cctx, []string{"movies"}, host.UpdateOptions{Resume: true})
-			src.onWrite = nil
-			if !errors.Is(err, host.ErrInterrupted) {
-				t.Fatalf("err = %v, want ErrInterrupted", err)
-			}
-			if len(rs) != 1 || rs[0].Counts.Indexed >= 3000 {
-				t.Fatalf("interrupted results = %+v, want fewer than 3000 indexed", rs)
-			}
-			acts, err := h.History(ctx, "movies", 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if a := acts[0]; a.Status != registry.ActionInterrupted || a.Indexed != rs[0].Counts.Indexed || a.EndedAt == nil {
-				t.Fatalf("action = %s indexed %d ended %v, want interrupted with the result's counts", a.Status, a.Indexed, a.EndedAt)
-			}
-			r := f.one(h.Update(ctx, []string{"movies"}, host.UpdateOptions{Resume: true}))
-			if r.Counts.Indexed != 3000 {
-				t.Fatalf("resume after the interruption indexed %d, want 3000", r.Counts.Indexed)
-			}
-			if n := f.count(h.Alias("movies")); n != 5000 {
-				t.Fatalf("count = %d, want 5000", n)
-			}
-		})
-	}
+		}
+		rs, err := h.Update(cctx, []string{"movies"}, host.UpdateOptions{Resume: true})
+		src.onWrite = nil
+		if !errors.Is(err, host.ErrInterrupted) {
+			t.Fatalf("err = %v, want ErrInterrupted", err)
+		}
+		if len(rs) != 1 || rs[0].Counts.Indexed >= 3000 {
+			t.Fatalf("interrupted results = %+v, want fewer than 3000 indexed", rs)
+		}
+		acts, err := h.History(ctx, "movies", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := acts[0]; a.Status != registry.ActionInterrupted || a.Indexed != rs[0].Counts.Indexed || a.EndedAt == nil {
+			t.Fatalf("action = %s indexed %d ended %v, want interrupted with the result's counts", a.Status, a.Indexed, a.EndedAt)
+		}
+		r := f.one(h.Update(ctx, []string{"movies"}, host.UpdateOptions{Resume: true}))
+		if r.Counts.Indexed != 3000 {
+			t.Fatalf("resume after the interruption indexed %d, want 3000", r.Counts.Indexed)
+		}
+		if n := f.count(h.Alias("movies")); n != 5000 {
+			t.Fatalf("count = %d, want 5000", n)
+		}
+	})
 }
 
 func TestUpdateRestoresLoadSettings(t *testing.T) {
-	t.Parallel()
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			src := newTestSource("movies", 500)
-			src.settings = `{"number_of_shards":1,"number_of_replicas":1,"refresh_interval":"7s"}`
-			f := newFixture(t, openEngine(t, e.URL), openSQLite(t), host.BulkConfig{Workers: 2, BatchSize: 20}, src)
-			ctx, h := f.ctx, f.h
-			v2 := f.env + "movies-2"
-			f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{}))
-			f.one(h.Activate(ctx, []string{"movies"}))
-			f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{Force: true}))
+	eachEngine(t, func(t *testing.T, e testenv.Engine) {
+		src := newTestSource("movies", 500)
+		src.settings = `{"number_of_shards":1,"number_of_replicas":1,"refresh_interval":"7s"}`
+		f := newFixture(t, openEngine(t, e.URL), openSQLite(t), host.BulkConfig{Workers: 2, BatchSize: 20}, src)
+		ctx, h := f.ctx, f.h
+		v2 := f.env + "movies-2"
+		f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{}))
+		f.one(h.Activate(ctx, []string{"movies"}))
+		f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{Force: true}))
 
-			settings := func() (string, string) {
-				s, err := f.eng.GetSettings(context.Background(), v2)
-				if err != nil {
-					t.Errorf("get settings: %v", err)
-				}
-				return s["index.refresh_interval"], s["index.number_of_replicas"]
+		settings := func() (string, string) {
+			s, err := f.eng.GetSettings(context.Background(), v2)
+			if err != nil {
+				t.Errorf("get settings: %v", err)
 			}
-			for _, interrupt := range []bool{true, false} {
-				cctx, cancel := context.WithCancel(ctx)
-				var once sync.Once
-				var during [2]string
-				src.written = 0
-				src.onWrite = func(n int) {
-					if n == 100 {
-						once.Do(func() {
-							during[0], during[1] = settings()
-							if interrupt {
-								cancel()
-							}
-						})
-					}
-				}
-				_, err := h.Update(cctx, []string{"movies-2"}, host.UpdateOptions{})
-				cancel()
-				src.onWrite = nil
-				if interrupt != errors.Is(err, host.ErrInterrupted) || (!interrupt && err != nil) {
-					t.Fatalf("interrupt=%v: err = %v", interrupt, err)
-				}
-				if during != [2]string{"-1", "0"} {
-					t.Errorf("interrupt=%v: settings during the load = %v, want refresh -1 and 0 replicas", interrupt, during)
-				}
-				if ri, rep := settings(); ri != "7s" || rep != "1" {
-					t.Errorf("interrupt=%v: settings after = %s, %s, want 7s and 1 restored", interrupt, ri, rep)
+			return s["index.refresh_interval"], s["index.number_of_replicas"]
+		}
+		for _, interrupt := range []bool{true, false} {
+			cctx, cancel := context.WithCancel(ctx)
+			var once sync.Once
+			var during [2]string
+			src.written = 0
+			src.onWrite = func(n int) {
+				if n == 100 {
+					once.Do(func() {
+						during[0], during[1] = settings()
+						if interrupt {
+							cancel()
+						}
+					})
 				}
 			}
-			if n := f.count(v2); n != 500 {
-				t.Fatalf("movies-2 count = %d, want 500", n)
+			_, err := h.Update(cctx, []string{"movies-2"}, host.UpdateOptions{})
+			cancel()
+			src.onWrite = nil
+			if interrupt != errors.Is(err, host.ErrInterrupted) || (!interrupt && err != nil) {
+				t.Fatalf("interrupt=%v: err = %v", interrupt, err)
 			}
-		})
-	}
+			if during != [2]string{"-1", "0"} {
+				t.Errorf("interrupt=%v: settings during the load = %v, want refresh -1 and 0 replicas", interrupt, during)
+			}
+			if ri, rep := settings(); ri != "7s" || rep != "1" {
+				t.Errorf("interrupt=%v: settings after = %s, %s, want 7s and 1 restored", interrupt, ri, rep)
+			}
+		}
+		if n := f.count(v2); n != 500 {
+			t.Fatalf("movies-2 count = %d, want 500", n)
+		}
+	})
 }
 
 func TestUpdateRecordsRunningProgress(t *testing.T) {
