@@ -89,40 +89,26 @@ func TestIsolationEngine(t *testing.T) {
 	for _, e := range testenv.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			var ps prefixes
-			var eng engine.Engine
-			var engOnce sync.Once
-			t.Run("group", func(t *testing.T) {
-				for i := range parallelTests {
-					want := i + 1
-					t.Run(fmt.Sprint("w", i), func(t *testing.T) {
-						t.Parallel()
-						env := estest.New(t, estest.WithEngineURL(e.URL))
-						engOnce.Do(func() { eng = env.Engine() })
-						ps.add(env.Prefix())
-						ctx := testenv.Context(t)
-						index, alias := env.Index("movies-1"), env.Alias("movies")
-						body := fmt.Sprintf(`{"aliases":{%q:{}}}`, alias)
-						if err := env.Engine().CreateIndex(ctx, index, []byte(body)); err != nil {
-							t.Fatal(err)
-						}
-						var bulk strings.Builder
-						for n := range want {
-							fmt.Fprintf(&bulk, "{\"index\":{\"_id\":\"%d\"}}\n{\"n\":%d}\n", n, n)
-						}
-						res, err := env.Engine().Bulk(ctx, index, []byte(bulk.String()))
-						if err != nil || len(res.Failures) > 0 {
-							t.Fatalf("bulk: %v %+v", err, res.Failures)
-						}
-						if got := env.Count(ctx, "movies"); got != int64(want) {
-							t.Errorf("count via alias %s = %d, want %d", alias, got, want)
-						}
-					})
+			isolated(t, e, func(t *testing.T, env *estest.Env, i int) {
+				want := i + 1
+				ctx := testenv.Context(t)
+				index, alias := env.Index("movies-1"), env.Alias("movies")
+				body := fmt.Sprintf(`{"aliases":{%q:{}}}`, alias)
+				if err := env.Engine().CreateIndex(ctx, index, []byte(body)); err != nil {
+					t.Fatal(err)
+				}
+				var bulk strings.Builder
+				for n := range want {
+					fmt.Fprintf(&bulk, "{\"index\":{\"_id\":\"%d\"}}\n{\"n\":%d}\n", n, n)
+				}
+				res, err := env.Engine().Bulk(ctx, index, []byte(bulk.String()))
+				if err != nil || len(res.Failures) > 0 {
+					t.Fatalf("bulk: %v %+v", err, res.Failures)
+				}
+				if got := env.Count(ctx, "movies"); got != int64(want) {
+					t.Errorf("count via alias %s = %d, want %d", alias, got, want)
 				}
 			})
-			if eng != nil {
-				assertGone(t, eng, &ps, parallelTests)
-			}
 		})
 	}
 }
@@ -134,42 +120,52 @@ func TestIsolationHost(t *testing.T) {
 	for _, e := range testenv.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			var ps prefixes
-			var eng engine.Engine
-			var engOnce sync.Once
-			t.Run("group", func(t *testing.T) {
-				for i := range parallelTests {
-					want := 10 + i
-					t.Run(fmt.Sprint("w", i), func(t *testing.T) {
-						t.Parallel()
-						env := estest.New(t, estest.WithEngineURL(e.URL))
-						engOnce.Do(func() { eng = env.Engine() })
-						ps.add(env.Prefix())
-						ctx := testenv.Context(t)
-						h := env.Host(&countSource{n: want})
-						if got := h.Alias("movies"); got != env.Alias("movies") {
-							t.Errorf("host alias %q, env alias %q", got, env.Alias("movies"))
-						}
-						env.Ready(ctx, "movies")
-						if got := env.Count(ctx, "movies"); got != int64(want) {
-							t.Errorf("count = %d, want %d", got, want)
-						}
-						res := env.Search(ctx, "movies", `{"query":{"match_all":{}},"size":100}`)
-						if res.Total != int64(want) || len(res.Hits) != want {
-							t.Errorf("search: total %d, %d hits; want %d", res.Total, len(res.Hits), want)
-						}
-						for _, h := range res.Hits {
-							if !strings.HasPrefix(h.Index, env.Prefix()) {
-								t.Errorf("hit %s from index %s, outside %s", h.ID, h.Index, env.Prefix())
-							}
-						}
-					})
+			isolated(t, e, func(t *testing.T, env *estest.Env, i int) {
+				want := 10 + i
+				ctx := testenv.Context(t)
+				h := env.Host(&countSource{n: want})
+				if got := h.Alias("movies"); got != env.Alias("movies") {
+					t.Errorf("host alias %q, env alias %q", got, env.Alias("movies"))
+				}
+				env.Ready(ctx, "movies")
+				if got := env.Count(ctx, "movies"); got != int64(want) {
+					t.Errorf("count = %d, want %d", got, want)
+				}
+				res := env.Search(ctx, "movies", `{"query":{"match_all":{}},"size":100}`)
+				if res.Total != int64(want) || len(res.Hits) != want {
+					t.Errorf("search: total %d, %d hits; want %d", res.Total, len(res.Hits), want)
+				}
+				for _, h := range res.Hits {
+					if !strings.HasPrefix(h.Index, env.Prefix()) {
+						t.Errorf("hit %s from index %s, outside %s", h.ID, h.Index, env.Prefix())
+					}
 				}
 			})
-			if eng != nil {
-				assertGone(t, eng, &ps, parallelTests)
-			}
 		})
+	}
+}
+
+// isolated runs parallelTests parallel subtests on engine e, each with its
+// own Env, then checks against the cluster that every prefix they used is
+// distinct and left empty.
+func isolated(t *testing.T, e testenv.Engine, fn func(t *testing.T, env *estest.Env, i int)) {
+	t.Helper()
+	var ps prefixes
+	var eng engine.Engine
+	var engOnce sync.Once
+	t.Run("group", func(t *testing.T) {
+		for i := range parallelTests {
+			t.Run(fmt.Sprint("w", i), func(t *testing.T) {
+				t.Parallel()
+				env := estest.New(t, estest.WithEngineURL(e.URL))
+				engOnce.Do(func() { eng = env.Engine() })
+				ps.add(env.Prefix())
+				fn(t, env, i)
+			})
+		}
+	})
+	if eng != nil {
+		assertGone(t, eng, &ps, parallelTests)
 	}
 }
 
