@@ -25,10 +25,16 @@ func (g *groupCounts) open(parent int64) {
 	g.sums[parent] = &registry.Counts{}
 }
 
-func (g *groupCounts) close(parent int64) {
+// close ends a group and returns the summed counts of its children.
+func (g *groupCounts) close(parent int64) registry.Counts {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	var sum registry.Counts
+	if s, ok := g.sums[parent]; ok {
+		sum = *s
+	}
 	delete(g.sums, parent)
+	return sum
 }
 
 // add adds a child's final counts to its parent's sum and returns the new
@@ -79,15 +85,11 @@ func (h *Host) runGroup(ctx context.Context, spec actionSpec, children int, fn f
 		called = true
 		a.logf(ctx, "%s of %d targets; each is a child action", spec.kind, children)
 		h.groups.open(a.id)
-		defer h.groups.close(a.id)
 		out, err = fn(ctx, a.id)
-		r := Result{Index: spec.index}
+		r := Result{Index: spec.index, Counts: h.groups.close(a.id)}
 		var done []string
 		for _, c := range out {
 			if c.ActionID != 0 && c.ParentID == a.id {
-				r.Counts.Indexed += c.Counts.Indexed
-				r.Counts.Failed += c.Counts.Failed
-				r.Counts.Deleted += c.Counts.Deleted
 				done = append(done, target(c.Index, c.Version))
 			}
 		}
