@@ -17,6 +17,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	pb "github.com/demhost/demhost/plugin-sdk/internal/proto"
 )
 
 // Plugin is a running plugin binary, seen from the host. Its methods may
@@ -264,6 +266,25 @@ func (p *Plugin) Describe(ctx context.Context, req *DescribeRequest) (*DescribeR
 		return nil, err
 	}
 	return fromProtoDescribeResponse(resp), nil
+}
+
+// Watermark asks the plugin for its watermark of req.Index. A plugin whose
+// source is not a Watermarker, or that was built before the call existed,
+// answers with the zero time.
+func (p *Plugin) Watermark(ctx context.Context, req *WatermarkRequest) (*WatermarkResponse, error) {
+	resp := new(pbWatermarkResponse)
+	err := p.unary(ctx, "watermark", func(ctx context.Context) error {
+		err := p.conn.Invoke(ctx, methodWatermark, &pb.WatermarkRequest{Index: req.Index}, resp)
+		if status.Code(err) == codes.Unimplemented {
+			resp.Reset()
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return fromProtoWatermarkResponse(resp), nil
 }
 
 // unary runs one call under the idle timeout.

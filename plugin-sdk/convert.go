@@ -87,6 +87,22 @@ func fromProtoStreamRequest(r *pb.StreamRequest) *StreamRequest {
 	return out
 }
 
+func toProtoWatermarkResponse(r *WatermarkResponse) *pb.WatermarkResponse {
+	out := &pb.WatermarkResponse{}
+	if r != nil && !r.Watermark.IsZero() {
+		out.WatermarkUnixNano = r.Watermark.UnixNano()
+	}
+	return out
+}
+
+func fromProtoWatermarkResponse(r *pb.WatermarkResponse) *WatermarkResponse {
+	out := &WatermarkResponse{}
+	if n := r.GetWatermarkUnixNano(); n != 0 {
+		out.Watermark = time.Unix(0, n).UTC()
+	}
+	return out
+}
+
 func toProtoDoc(d *Doc) *pb.Doc {
 	return &pb.Doc{Id: d.ID, Source: d.Source, Routing: d.Routing, Op: pb.Op(d.Op)}
 }

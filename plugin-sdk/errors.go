@@ -42,7 +42,7 @@ var (
 type PluginError struct {
 	// Plugin is the name given to Start or NewLocal.
 	Plugin string
-	// Op is "start", "configure", "describe" or "stream".
+	// Op is "start", "configure", "describe", "watermark" or "stream".
 	Op string
 	// Index is the streamed index, empty for other calls.
 	Index string

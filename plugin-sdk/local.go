@@ -47,6 +47,24 @@ func (l *Local) Describe(ctx context.Context, req *DescribeRequest) (resp *Descr
 	return resp, nil
 }
 
+// Watermark calls the source when it is a Watermarker, and otherwise
+// answers with the zero time, as Plugin does.
+func (l *Local) Watermark(ctx context.Context, req *WatermarkRequest) (resp *WatermarkResponse, err error) {
+	defer l.recover("watermark", req.Index, &err)
+	wm, ok := l.src.(Watermarker)
+	if !ok {
+		return &WatermarkResponse{}, nil
+	}
+	resp, err = wm.Watermark(ctx, req)
+	if err != nil {
+		return nil, &PluginError{Plugin: l.name, Op: "watermark", Index: req.Index, Err: err}
+	}
+	if resp == nil {
+		resp = &WatermarkResponse{}
+	}
+	return resp, nil
+}
+
 // Stream calls the source, batching its documents as Serve would.
 func (l *Local) Stream(ctx context.Context, req *StreamRequest, fn func(*Batch) error) (err error) {
 	defer l.recover("stream", req.Index, &err)

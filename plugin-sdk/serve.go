@@ -9,7 +9,9 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/demhost/demhost/plugin-sdk/internal/proto"
@@ -121,6 +123,18 @@ func (s *sourceServer) Describe(ctx context.Context, req *pb.DescribeRequest) (*
 		return nil, toStatus(err)
 	}
 	return toProtoDescribeResponse(resp), nil
+}
+
+func (s *sourceServer) Watermark(ctx context.Context, req *pb.WatermarkRequest) (*pb.WatermarkResponse, error) {
+	wm, ok := s.src.(Watermarker)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "this source keeps no watermark")
+	}
+	resp, err := wm.Watermark(ctx, &WatermarkRequest{Index: req.GetIndex()})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return toProtoWatermarkResponse(resp), nil
 }
 
 func (s *sourceServer) Stream(req *pb.StreamRequest, stream grpc.ServerStreamingServer[pb.Batch]) error {

@@ -107,3 +107,33 @@ type Source interface {
 	Describe(ctx context.Context, req *DescribeRequest) (*DescribeResponse, error)
 	Stream(ctx context.Context, req *StreamRequest, w Writer) error
 }
+
+// WatermarkRequest asks for the watermark of one index.
+type WatermarkRequest struct {
+	Index string
+}
+
+// WatermarkResponse carries a source's watermark.
+type WatermarkResponse struct {
+	// Watermark is the earliest moment, in the source's own clock, at
+	// which a change that a stream started now might miss can be stamped.
+	// A later StreamRequest.Since equal to it reads every such change.
+	// The zero time means the source cannot say.
+	Watermark time.Time
+}
+
+// Watermarker is implemented by a source with the Since capability that
+// can tell, from its own clock, where a later incremental read must start.
+// The host calls Watermark once per update, just before it opens the
+// streams, and stores the answer as the checkpoint that `update --resume`
+// reads from. A source without it gets the host's start time minus a
+// configured overlap, which misses changes whose transaction commits late
+// or whose clock runs behind the host's.
+//
+// A database source should answer the older of its current time and the
+// start of the oldest transaction still open, so that a row written by a
+// transaction that commits after the streams have read past it is read
+// again next time.
+type Watermarker interface {
+	Watermark(ctx context.Context, req *WatermarkRequest) (*WatermarkResponse, error)
+}

@@ -16,11 +16,13 @@ type (
 	pbConfigureResponse = pb.ConfigureResponse
 	pbDescribeRequest   = pb.DescribeRequest
 	pbDescribeResponse  = pb.DescribeResponse
+	pbWatermarkResponse = pb.WatermarkResponse
 )
 
 const (
 	methodConfigure = pb.Source_Configure_FullMethodName
 	methodDescribe  = pb.Source_Describe_FullMethodName
+	methodWatermark = pb.Source_Watermark_FullMethodName
 )
 
 // Stream reads one partition and calls fn for each batch, in order. The

@@ -29,8 +29,9 @@ type Config struct {
 // object settings; and, for each index, that a full read yields valid
 // documents (non-empty unique ids, JSON object sources, deletes only with
 // the Deletes capability), that k of n partitions are disjoint and cover
-// the full read, that a future since yields a subset, and that an unknown
-// index is an error.
+// the full read, that a future since yields a subset, that a watermark (for
+// a Watermarker) is answered without error, and that an unknown index is
+// an error.
 func Run(t *testing.T, src sdk.Source, cfg Config) {
 	t.Helper()
 	if len(cfg.Config) == 0 {
@@ -132,6 +133,27 @@ func checkIndex(t *testing.T, p *sdk.Plugin, spec sdk.IndexSpec, cfg Config) {
 		if len(docs) > len(all) {
 			t.Errorf("since %s read %d documents, more than the full read's %d", future.Format(time.RFC3339), len(docs), len(all))
 		}
+		checkWatermark(t, p, spec, len(all))
+	}
+}
+
+// checkWatermark asks for the index's watermark over gRPC. A source that
+// keeps none answers the zero time; one that does must answer a time from
+// which a read yields at most the full read, and no error.
+func checkWatermark(t *testing.T, p *sdk.Plugin, spec sdk.IndexSpec, full int) {
+	resp, err := p.Watermark(context.Background(), &sdk.WatermarkRequest{Index: spec.Name})
+	if err != nil {
+		t.Errorf("watermark of %q: %v", spec.Name, err)
+		return
+	}
+	if resp.Watermark.IsZero() {
+		t.Logf("%s: the source keeps no watermark; the host will fall back to its own clock", spec.Name)
+		return
+	}
+	docs := ReadAll(t, p, &sdk.StreamRequest{Index: spec.Name, Since: resp.Watermark, Partitions: 1})
+	if len(docs) > full {
+		t.Errorf("since the watermark %s read %d documents, more than the full read's %d",
+			resp.Watermark.Format(time.RFC3339Nano), len(docs), full)
 	}
 }
 

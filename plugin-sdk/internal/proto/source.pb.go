@@ -438,6 +438,95 @@ func (x *StreamRequest) GetPartitions() int32 {
 	return 0
 }
 
+type WatermarkRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Index         string                 `protobuf:"bytes,1,opt,name=index,proto3" json:"index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatermarkRequest) Reset() {
+	*x = WatermarkRequest{}
+	mi := &file_source_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatermarkRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatermarkRequest) ProtoMessage() {}
+
+func (x *WatermarkRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_source_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatermarkRequest.ProtoReflect.Descriptor instead.
+func (*WatermarkRequest) Descriptor() ([]byte, []int) {
+	return file_source_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *WatermarkRequest) GetIndex() string {
+	if x != nil {
+		return x.Index
+	}
+	return ""
+}
+
+type WatermarkResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// watermark_unix_nano is 0 when the source cannot say.
+	WatermarkUnixNano int64 `protobuf:"varint,1,opt,name=watermark_unix_nano,json=watermarkUnixNano,proto3" json:"watermark_unix_nano,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *WatermarkResponse) Reset() {
+	*x = WatermarkResponse{}
+	mi := &file_source_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatermarkResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatermarkResponse) ProtoMessage() {}
+
+func (x *WatermarkResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_source_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatermarkResponse.ProtoReflect.Descriptor instead.
+func (*WatermarkResponse) Descriptor() ([]byte, []int) {
+	return file_source_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *WatermarkResponse) GetWatermarkUnixNano() int64 {
+	if x != nil {
+		return x.WatermarkUnixNano
+	}
+	return 0
+}
+
 type Doc struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -451,7 +540,7 @@ type Doc struct {
 
 func (x *Doc) Reset() {
 	*x = Doc{}
-	mi := &file_source_proto_msgTypes[7]
+	mi := &file_source_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -463,7 +552,7 @@ func (x *Doc) String() string {
 func (*Doc) ProtoMessage() {}
 
 func (x *Doc) ProtoReflect() protoreflect.Message {
-	mi := &file_source_proto_msgTypes[7]
+	mi := &file_source_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -476,7 +565,7 @@ func (x *Doc) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Doc.ProtoReflect.Descriptor instead.
 func (*Doc) Descriptor() ([]byte, []int) {
-	return file_source_proto_rawDescGZIP(), []int{7}
+	return file_source_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Doc) GetId() string {
@@ -517,7 +606,7 @@ type Batch struct {
 
 func (x *Batch) Reset() {
 	*x = Batch{}
-	mi := &file_source_proto_msgTypes[8]
+	mi := &file_source_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -529,7 +618,7 @@ func (x *Batch) String() string {
 func (*Batch) ProtoMessage() {}
 
 func (x *Batch) ProtoReflect() protoreflect.Message {
-	mi := &file_source_proto_msgTypes[8]
+	mi := &file_source_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -542,7 +631,7 @@ func (x *Batch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Batch.ProtoReflect.Descriptor instead.
 func (*Batch) Descriptor() ([]byte, []int) {
-	return file_source_proto_rawDescGZIP(), []int{8}
+	return file_source_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Batch) GetDocs() []*Doc {
@@ -580,7 +669,11 @@ const file_source_proto_rawDesc = "" +
 	"\tpartition\x18\x03 \x01(\x05R\tpartition\x12\x1e\n" +
 	"\n" +
 	"partitions\x18\x04 \x01(\x05R\n" +
-	"partitions\"n\n" +
+	"partitions\"(\n" +
+	"\x10WatermarkRequest\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\tR\x05index\"C\n" +
+	"\x11WatermarkResponse\x12.\n" +
+	"\x13watermark_unix_nano\x18\x01 \x01(\x03R\x11watermarkUnixNano\"n\n" +
 	"\x03Doc\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\fR\x06source\x12\x18\n" +
@@ -590,11 +683,12 @@ const file_source_proto_rawDesc = "" +
 	"\x04docs\x18\x01 \x03(\v2\x16.demhost.source.v1.DocR\x04docs*!\n" +
 	"\x02Op\x12\f\n" +
 	"\bOP_INDEX\x10\x00\x12\r\n" +
-	"\tOP_DELETE\x10\x012\xfd\x01\n" +
+	"\tOP_DELETE\x10\x012\xd5\x02\n" +
 	"\x06Source\x12V\n" +
 	"\tConfigure\x12#.demhost.source.v1.ConfigureRequest\x1a$.demhost.source.v1.ConfigureResponse\x12S\n" +
 	"\bDescribe\x12\".demhost.source.v1.DescribeRequest\x1a#.demhost.source.v1.DescribeResponse\x12F\n" +
-	"\x06Stream\x12 .demhost.source.v1.StreamRequest\x1a\x18.demhost.source.v1.Batch0\x01B<Z:github.com/demhost/demhost/plugin-sdk/internal/proto;protob\x06proto3"
+	"\x06Stream\x12 .demhost.source.v1.StreamRequest\x1a\x18.demhost.source.v1.Batch0\x01\x12V\n" +
+	"\tWatermark\x12#.demhost.source.v1.WatermarkRequest\x1a$.demhost.source.v1.WatermarkResponseB<Z:github.com/demhost/demhost/plugin-sdk/internal/proto;protob\x06proto3"
 
 var (
 	file_source_proto_rawDescOnce sync.Once
@@ -609,7 +703,7 @@ func file_source_proto_rawDescGZIP() []byte {
 }
 
 var file_source_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_source_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_source_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_source_proto_goTypes = []any{
 	(Op)(0),                   // 0: demhost.source.v1.Op
 	(*ConfigureRequest)(nil),  // 1: demhost.source.v1.ConfigureRequest
@@ -619,25 +713,29 @@ var file_source_proto_goTypes = []any{
 	(*IndexSpec)(nil),         // 5: demhost.source.v1.IndexSpec
 	(*Capabilities)(nil),      // 6: demhost.source.v1.Capabilities
 	(*StreamRequest)(nil),     // 7: demhost.source.v1.StreamRequest
-	(*Doc)(nil),               // 8: demhost.source.v1.Doc
-	(*Batch)(nil),             // 9: demhost.source.v1.Batch
+	(*WatermarkRequest)(nil),  // 8: demhost.source.v1.WatermarkRequest
+	(*WatermarkResponse)(nil), // 9: demhost.source.v1.WatermarkResponse
+	(*Doc)(nil),               // 10: demhost.source.v1.Doc
+	(*Batch)(nil),             // 11: demhost.source.v1.Batch
 }
 var file_source_proto_depIdxs = []int32{
-	5, // 0: demhost.source.v1.DescribeResponse.indexes:type_name -> demhost.source.v1.IndexSpec
-	6, // 1: demhost.source.v1.IndexSpec.capabilities:type_name -> demhost.source.v1.Capabilities
-	0, // 2: demhost.source.v1.Doc.op:type_name -> demhost.source.v1.Op
-	8, // 3: demhost.source.v1.Batch.docs:type_name -> demhost.source.v1.Doc
-	1, // 4: demhost.source.v1.Source.Configure:input_type -> demhost.source.v1.ConfigureRequest
-	3, // 5: demhost.source.v1.Source.Describe:input_type -> demhost.source.v1.DescribeRequest
-	7, // 6: demhost.source.v1.Source.Stream:input_type -> demhost.source.v1.StreamRequest
-	2, // 7: demhost.source.v1.Source.Configure:output_type -> demhost.source.v1.ConfigureResponse
-	4, // 8: demhost.source.v1.Source.Describe:output_type -> demhost.source.v1.DescribeResponse
-	9, // 9: demhost.source.v1.Source.Stream:output_type -> demhost.source.v1.Batch
-	7, // [7:10] is the sub-list for method output_type
-	4, // [4:7] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	5,  // 0: demhost.source.v1.DescribeResponse.indexes:type_name -> demhost.source.v1.IndexSpec
+	6,  // 1: demhost.source.v1.IndexSpec.capabilities:type_name -> demhost.source.v1.Capabilities
+	0,  // 2: demhost.source.v1.Doc.op:type_name -> demhost.source.v1.Op
+	10, // 3: demhost.source.v1.Batch.docs:type_name -> demhost.source.v1.Doc
+	1,  // 4: demhost.source.v1.Source.Configure:input_type -> demhost.source.v1.ConfigureRequest
+	3,  // 5: demhost.source.v1.Source.Describe:input_type -> demhost.source.v1.DescribeRequest
+	7,  // 6: demhost.source.v1.Source.Stream:input_type -> demhost.source.v1.StreamRequest
+	8,  // 7: demhost.source.v1.Source.Watermark:input_type -> demhost.source.v1.WatermarkRequest
+	2,  // 8: demhost.source.v1.Source.Configure:output_type -> demhost.source.v1.ConfigureResponse
+	4,  // 9: demhost.source.v1.Source.Describe:output_type -> demhost.source.v1.DescribeResponse
+	11, // 10: demhost.source.v1.Source.Stream:output_type -> demhost.source.v1.Batch
+	9,  // 11: demhost.source.v1.Source.Watermark:output_type -> demhost.source.v1.WatermarkResponse
+	8,  // [8:12] is the sub-list for method output_type
+	4,  // [4:8] is the sub-list for method input_type
+	4,  // [4:4] is the sub-list for extension type_name
+	4,  // [4:4] is the sub-list for extension extendee
+	0,  // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_source_proto_init() }
@@ -651,7 +749,7 @@ func file_source_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_source_proto_rawDesc), len(file_source_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,7 @@ const (
 	Source_Configure_FullMethodName = "/demhost.source.v1.Source/Configure"
 	Source_Describe_FullMethodName  = "/demhost.source.v1.Source/Describe"
 	Source_Stream_FullMethodName    = "/demhost.source.v1.Source/Stream"
+	Source_Watermark_FullMethodName = "/demhost.source.v1.Source/Watermark"
 )
 
 // SourceClient is the client API for Source service.
@@ -41,6 +42,13 @@ type SourceClient interface {
 	Describe(ctx context.Context, in *DescribeRequest, opts ...grpc.CallOption) (*DescribeResponse, error)
 	// Stream sends the documents of one partition of one index, in batches.
 	Stream(ctx context.Context, in *StreamRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Batch], error)
+	// Watermark says, in the source's own clock, the earliest moment from
+	// which a change may still become visible to a stream started now. The
+	// host calls it just before it opens the streams of an update and stores
+	// the answer as the checkpoint a later incremental update reads from.
+	// Optional: a plugin built before it answers UNIMPLEMENTED, and the host
+	// falls back to its own clock.
+	Watermark(ctx context.Context, in *WatermarkRequest, opts ...grpc.CallOption) (*WatermarkResponse, error)
 }
 
 type sourceClient struct {
@@ -90,6 +98,16 @@ func (c *sourceClient) Stream(ctx context.Context, in *StreamRequest, opts ...gr
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Source_StreamClient = grpc.ServerStreamingClient[Batch]
 
+func (c *sourceClient) Watermark(ctx context.Context, in *WatermarkRequest, opts ...grpc.CallOption) (*WatermarkResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WatermarkResponse)
+	err := c.cc.Invoke(ctx, Source_Watermark_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SourceServer is the server API for Source service.
 // All implementations must embed UnimplementedSourceServer
 // for forward compatibility.
@@ -102,6 +120,13 @@ type SourceServer interface {
 	Describe(context.Context, *DescribeRequest) (*DescribeResponse, error)
 	// Stream sends the documents of one partition of one index, in batches.
 	Stream(*StreamRequest, grpc.ServerStreamingServer[Batch]) error
+	// Watermark says, in the source's own clock, the earliest moment from
+	// which a change may still become visible to a stream started now. The
+	// host calls it just before it opens the streams of an update and stores
+	// the answer as the checkpoint a later incremental update reads from.
+	// Optional: a plugin built before it answers UNIMPLEMENTED, and the host
+	// falls back to its own clock.
+	Watermark(context.Context, *WatermarkRequest) (*WatermarkResponse, error)
 	mustEmbedUnimplementedSourceServer()
 }
 
@@ -120,6 +145,9 @@ func (UnimplementedSourceServer) Describe(context.Context, *DescribeRequest) (*D
 }
 func (UnimplementedSourceServer) Stream(*StreamRequest, grpc.ServerStreamingServer[Batch]) error {
 	return status.Errorf(codes.Unimplemented, "method Stream not implemented")
+}
+func (UnimplementedSourceServer) Watermark(context.Context, *WatermarkRequest) (*WatermarkResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Watermark not implemented")
 }
 func (UnimplementedSourceServer) mustEmbedUnimplementedSourceServer() {}
 func (UnimplementedSourceServer) testEmbeddedByValue()                {}
@@ -189,6 +217,24 @@ func _Source_Stream_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Source_StreamServer = grpc.ServerStreamingServer[Batch]
 
+func _Source_Watermark_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WatermarkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SourceServer).Watermark(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Source_Watermark_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SourceServer).Watermark(ctx, req.(*WatermarkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Source_ServiceDesc is the grpc.ServiceDesc for Source service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -203,6 +249,10 @@ var Source_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Describe",
 			Handler:    _Source_Describe_Handler,
+		},
+		{
+			MethodName: "Watermark",
+			Handler:    _Source_Watermark_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
