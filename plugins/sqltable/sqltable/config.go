@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	sdk "github.com/demhost/demhost/plugin-sdk"
 )
@@ -42,6 +43,33 @@ type Config struct {
 	Settings json.RawMessage `json:"settings"`
 	// PageSize is the number of rows per query; the default is 1000.
 	PageSize int `json:"page_size"`
+	// Overlap is subtracted from the watermark that a later --resume reads
+	// from, for tables whose updated_at comes from application clocks
+	// rather than Postgres's now(): set it to the largest skew between
+	// those clocks and Postgres. A duration such as "30s" or "5m";
+	// default 0.
+	Overlap Duration `json:"overlap"`
+}
+
+// Duration is a time.Duration written in JSON as a string such as "5m".
+type Duration struct{ time.Duration }
+
+// UnmarshalJSON reads a duration string ("90s", "5m") or 0.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	if string(b) == "0" || string(b) == "null" {
+		d.Duration = 0
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("key \"overlap\": want a duration such as \"5m\", got %s", b)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("key \"overlap\": want a duration such as \"5m\": %v", err)
+	}
+	d.Duration = v
+	return nil
 }
 
 // ConfigError is a config the plugin cannot use. Its message names the
@@ -91,6 +119,9 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 	}
 	if cfg.Settings, err = jsonObject("settings", cfg.Settings); err != nil {
 		return cfg, err
+	}
+	if cfg.Overlap.Duration < 0 {
+		return cfg, configErr("overlap", "%s is negative", cfg.Overlap.Duration)
 	}
 	switch {
 	case cfg.PageSize < 0:
