@@ -49,7 +49,21 @@ type Config struct {
 	// those clocks and Postgres. A duration such as "30s" or "5m";
 	// default 0.
 	Overlap Duration `json:"overlap"`
+	// Paging is how a partition is read: "keyset" (pages of PageSize
+	// rows, each its own statement, through an index on the id column),
+	// "off" (one statement per partition: one snapshot, rows streamed as
+	// Postgres sends them), or "auto", the default: keyset when the
+	// planner reads a page through an index on the id column, off when a
+	// page would need a sort (a view or a table without such an index).
+	Paging string `json:"paging"`
 }
+
+// The values of Config.Paging.
+const (
+	PagingAuto   = "auto"
+	PagingKeyset = "keyset"
+	PagingOff    = "off"
+)
 
 // Duration is a time.Duration written in JSON as a string such as "5m".
 type Duration struct{ time.Duration }
@@ -128,6 +142,13 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 		return cfg, configErr("page_size", "%d is negative", cfg.PageSize)
 	case cfg.PageSize == 0:
 		cfg.PageSize = DefaultPageSize
+	}
+	switch cfg.Paging {
+	case "":
+		cfg.Paging = PagingAuto
+	case PagingAuto, PagingKeyset, PagingOff:
+	default:
+		return cfg, configErr("paging", "%q is not one of auto, keyset, off", cfg.Paging)
 	}
 	return cfg, nil
 }
