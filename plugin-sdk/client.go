@@ -8,12 +8,14 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/runner"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -30,7 +32,7 @@ type Plugin struct {
 	opts   *startOptions
 	client *plugin.Client        // nil when not a subprocess (Dispense)
 	proto  plugin.ClientProtocol // closed by Close when client is nil
-	cmd    *exec.Cmd             // nil when not a subprocess
+	proc   *process              // nil when not a subprocess
 	conn   *grpc.ClientConn
 	stderr *tailBuffer
 
@@ -53,25 +55,40 @@ func Start(ctx context.Context, name, path string, opts ...StartOption) (*Plugin
 	if err := ctx.Err(); err != nil {
 		return nil, fail(err)
 	}
-	p := &Plugin{name: name, path: path, opts: o, cmd: exec.Command(path), stderr: &tailBuffer{max: 8 << 10}}
+	p := &Plugin{name: name, path: path, opts: o, proc: newProcess(path), stderr: &tailBuffer{max: 8 << 10}}
+	sink := o.logSink
+	if sink == nil {
+		sink = defaultLogSink(name, o.logOutput)
+	}
+	relay := &logRelay{sink: sink}
 	var stderr io.Writer = p.stderr
 	if o.stderr != nil {
 		stderr = io.MultiWriter(p.stderr, o.stderr)
 	}
 	p.client = plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  Handshake,
-		Plugins:          map[string]plugin.Plugin{PluginName: &grpcPlugin{}},
-		Cmd:              p.cmd,
+		HandshakeConfig: Handshake,
+		Plugins:         map[string]plugin.Plugin{PluginName: &grpcPlugin{}},
+		RunnerFunc: func(_ hclog.Logger, cmd *exec.Cmd, _ string) (runner.Runner, error) {
+			p.proc.cmd.Env = cmd.Env
+			return p.proc, nil
+		},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Managed:          false,
 		StartTimeout:     o.startTimeout,
-		Stderr:           stderr,
-		SyncStderr:       stderr,
-		Logger: hclog.New(&hclog.LoggerOptions{
-			Name:   "plugin." + name,
-			Level:  hclog.Warn,
-			Output: o.logOutput,
-		}),
+		// The plugin's stderr before it serves (and a crash's report,
+		// which the runtime writes there), and, once it serves, what it
+		// writes to os.Stderr and os.Stdout, which go-plugin relays.
+		Stderr:     io.MultiWriter(stderr, relay.stream()),
+		SyncStderr: io.MultiWriter(stderr, relay.stream()),
+		SyncStdout: relay.stream(),
+		Logger: hostLogger{
+			Logger: hclog.New(&hclog.LoggerOptions{
+				Name:   "plugin." + name,
+				Level:  hclog.Warn,
+				Output: o.logOutput,
+			}),
+			stderrName: filepath.Base(path),
+		},
 		GRPCDialOptions: []grpc.DialOption{
 			grpc.WithReadBufferSize(256 << 10),
 			grpc.WithInitialWindowSize(4 << 20),
@@ -79,12 +96,13 @@ func Start(ctx context.Context, name, path string, opts ...StartOption) (*Plugin
 		},
 	})
 
-	// Start blocks up to the start timeout; ctx cancels it too.
+	// go-plugin's Start blocks up to the start timeout, whatever the
+	// process does; cancelling ctx kills the process, which ends it.
 	started := make(chan struct{})
 	go func() {
 		select {
 		case <-ctx.Done():
-			p.client.Kill()
+			_ = p.proc.Kill(ctx)
 		case <-started:
 		}
 	}()
@@ -94,14 +112,58 @@ func Start(ctx context.Context, name, path string, opts ...StartOption) (*Plugin
 		err = ctx.Err()
 	}
 	if err != nil {
-		p.client.Kill()
+		p.kill()
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
 		return nil, fail(p.startError(err))
 	}
 	if err := p.dispense(rpc); err != nil {
-		p.client.Kill()
+		p.kill()
 		return nil, fail(err)
 	}
 	return p, nil
+}
+
+// killWait bounds how long kill waits for go-plugin to clean up after the
+// process group was killed: its pipes are closed after pipeGrace anyway.
+const killWait = 5 * time.Second
+
+// kill ends the process at once and waits (a bounded time) for go-plugin
+// to see it gone.
+func (p *Plugin) kill() {
+	_ = p.proc.Kill(context.Background())
+	p.clientKill()
+}
+
+// clientKill runs go-plugin's Kill (a graceful stop, then the process
+// group's SIGKILL) but waits for it at most 2s plus killWait.
+func (p *Plugin) clientKill() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.client.Kill()
+	}()
+	select {
+	case <-done:
+	case <-time.After(2*time.Second + killWait):
+		_ = p.proc.Kill(context.Background())
+	}
+}
+
+// hostLogger is go-plugin's logger without the logger go-plugin relays
+// the plugin's stderr to (named after the binary): go-plugin would keep
+// only hclog JSON lines of it, while Plugin parses every style itself.
+type hostLogger struct {
+	hclog.Logger
+	stderrName string
+}
+
+func (l hostLogger) Named(name string) hclog.Logger {
+	if name == l.stderrName {
+		return hclog.NewNullLogger()
+	}
+	return l.Logger.Named(name)
 }
 
 // Dispense wraps a go-plugin client that is already connected to a demhost
@@ -180,7 +242,7 @@ func (p *Plugin) diagnosis(msg string) string {
 			parts = append(parts, fmt.Sprintf("printed %q on stdout", out))
 		}
 	} else if p.waitExited(2 * time.Second) {
-		parts = append(parts, "exited with "+p.cmd.ProcessState.String())
+		parts = append(parts, "exited with "+p.proc.exitState().String())
 	} else {
 		parts = append(parts, firstLine(msg))
 	}
@@ -224,22 +286,34 @@ func (p *Plugin) callError(ctx context.Context, err error, timedOut bool) error 
 			return ErrClosed
 		}
 		if p.waitExited(2 * time.Second) {
-			msg := fmt.Sprintf("%v: %s", ErrPluginExited, p.cmd.ProcessState)
-			if s := p.stderr.summary(); s != "" {
-				msg += fmt.Sprintf(" (stderr: %q)", s)
-			}
-			return &remoteError{msg: msg, kind: ErrPluginExited}
+			return p.exitError()
 		}
 	}
 	return fromStatus(err)
 }
 
+// exitError says how the process ended: "crashed (panic: …; exit status
+// 2)" after a Go panic or fatal error, whose stack trace went to the log
+// sink, else its exit status and last stderr line.
+func (p *Plugin) exitError() error {
+	state := p.proc.exitState().String()
+	s := p.stderr.summary()
+	if strings.HasPrefix(s, "panic: ") || strings.HasPrefix(s, "fatal error: ") {
+		return &remoteError{msg: fmt.Sprintf("crashed (%s; %s)", s, state), kind: ErrPluginExited}
+	}
+	msg := fmt.Sprintf("%v: %s", ErrPluginExited, state)
+	if s != "" {
+		msg += fmt.Sprintf(" (stderr: %q)", s)
+	}
+	return &remoteError{msg: msg, kind: ErrPluginExited}
+}
+
 // Pid is the plugin's process id, or 0 when it is not a subprocess.
 func (p *Plugin) Pid() int {
-	if p.cmd == nil || p.cmd.Process == nil {
+	if p.proc == nil {
 		return 0
 	}
-	return p.cmd.Process.Pid
+	return p.proc.Pid()
 }
 
 // Name is the plugin's configured name.
@@ -311,7 +385,7 @@ func (p *Plugin) Close() error {
 	}
 	p.closed = true
 	if p.client != nil {
-		p.client.Kill()
+		p.clientKill()
 		return nil
 	}
 	if p.proto != nil {

@@ -21,6 +21,7 @@ type startOptions struct {
 	idleTimeout  time.Duration
 	logOutput    io.Writer
 	stderr       io.Writer
+	logSink      func(LogLine)
 }
 
 func newStartOptions(opts []StartOption) (*startOptions, error) {
@@ -61,8 +62,9 @@ func WithIdleTimeout(d time.Duration) StartOption {
 	}
 }
 
-// WithLogOutput is where the plugin's warnings and errors are logged
-// (default os.Stderr; io.Discard silences them).
+// WithLogOutput is where go-plugin logs its own warnings and errors about
+// the plugin, and, without WithLogSink, where the plugin's warnings and
+// errors are written (default os.Stderr; io.Discard silences them).
 func WithLogOutput(w io.Writer) StartOption {
 	return func(o *startOptions) error {
 		if w == nil {
@@ -78,6 +80,27 @@ func WithLogOutput(w io.Writer) StartOption {
 func WithStderr(w io.Writer) StartOption {
 	return func(o *startOptions) error {
 		o.stderr = w
+		return nil
+	}
+}
+
+// WithLogSink hands fn every line the plugin writes to its stderr (and,
+// once it serves, to its stdout), parsed whatever its style: hclog or
+// log/slog, as text or JSON, a "[WARN]"-style prefix, or plain text; a
+// panic's report comes line by line with Crash set. fn is called for one
+// line at a time, from the goroutines that read the plugin's output, so
+// the plugin's writes wait while it runs.
+//
+// Default: the lines at LevelWarn and above, and the lines without a
+// level, are written to the log output (see WithLogOutput) as
+// "plugin NAME: " and the line; a crash report is not (the error of the
+// failed call quotes its panic line).
+func WithLogSink(fn func(LogLine)) StartOption {
+	return func(o *startOptions) error {
+		if fn == nil {
+			return fmt.Errorf("log sink: must not be nil")
+		}
+		o.logSink = fn
 		return nil
 	}
 }

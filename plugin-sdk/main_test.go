@@ -24,7 +24,7 @@ var (
 	build    sync.Once
 )
 
-var testPlugins = []string{"good", "crash", "hang", "garbage", "notplugin", "badversion"}
+var testPlugins = []string{"good", "crash", "hang", "garbage", "notplugin", "badversion", "chatty"}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "demhost-sdk-test")
@@ -43,7 +43,7 @@ func buildPlugins() error {
 	for _, p := range testPlugins {
 		args = append(args, "./internal/testplugins/"+p)
 	}
-	args = append(args, "./example")
+	args = append(args, "./example", "./internal/testhost")
 	out, err := exec.Command("go", args...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("build test plugins: %v\n%s", err, out)

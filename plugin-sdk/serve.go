@@ -39,15 +39,18 @@ var Handshake = plugin.HandshakeConfig{
 const maxMessageBytes = 64 << 20
 
 // Serve runs src as a plugin binary; a plugin's main is one Serve call.
-// It returns when the host stops the plugin. A bad option is reported on
-// stderr and exits with status 1. The plugin's own logs go to stderr at
-// warn level, where the host picks them up.
+// It returns when the host stops the plugin; the process exits when its
+// host is gone, even one killed by SIGKILL. A bad option is reported on
+// stderr and exits with status 1. Whatever the plugin writes to stderr
+// (or stdout) reaches the host, which parses hclog, log/slog and
+// "[LEVEL]"-prefixed lines as well as plain ones (see WithLogSink).
 func Serve(src Source, opts ...ServeOpt) {
 	ps, err := PluginMap(src, opts...)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "demhost plugin: %v\n", err)
 		os.Exit(1)
 	}
+	go watchParent()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		Plugins:         ps,
