@@ -134,7 +134,7 @@ func parseLogLine(line string) LogLine {
 			}
 		}
 	}
-	return LogLine{Message: line}
+	return LogLine{Message: rest}
 }
 
 // jsonKeys say which keys of a JSON line are the level and the message;
@@ -176,6 +176,9 @@ func parseJSONLine(line string) (LogLine, bool) {
 			keys = append(keys, key)
 		}
 		vals[key] = s
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return LogLine{}, false
 	}
 	l := LogLine{}
 	used := map[string]bool{}
