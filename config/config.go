@@ -52,6 +52,10 @@ type Config struct {
 	// LockTimeout is how long an action waits for a held lock.
 	// Default: 0, meaning the registry's default (30s).
 	LockTimeout time.Duration
+	// PluginStartTimeout bounds each plugin's start, up to its handshake;
+	// a plugin that has not answered by then is killed with its children.
+	// Default: 0, meaning sdk.DefaultStartTimeout (10s).
+	PluginStartTimeout time.Duration
 }
 
 // Engine says how to reach the cluster.
@@ -138,6 +142,7 @@ var settings = []setting{
 	{"codebase_id", "DEMHOST_CODEBASE_ID", "codebase-id"},
 	{"codebase_command", "DEMHOST_CODEBASE_COMMAND", ""},
 	{"lock_timeout", "DEMHOST_LOCK_TIMEOUT", ""},
+	{"plugin_start_timeout", "DEMHOST_PLUGIN_START_TIMEOUT", ""},
 	{"bulk.workers", "DEMHOST_BULK_WORKERS", ""},
 	{"bulk.batch_size", "DEMHOST_BULK_BATCH_SIZE", ""},
 	{"bulk.flush_bytes", "DEMHOST_BULK_FLUSH_BYTES", ""},
@@ -254,6 +259,13 @@ func (l *loader) build(plugins []rawPlugin) (*Config, error) {
 	c.EnvPrefix = l.str("env_prefix")
 	c.CodebaseID = l.str("codebase_id")
 	c.CodebaseCommand = l.str("codebase_command")
+	if s := l.str("plugin_start_timeout"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return nil, l.errorf("plugin_start_timeout", "is not a duration such as 10s or 1m: %q", s)
+		}
+		c.PluginStartTimeout = d
+	}
 	if s := l.str("lock_timeout"); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil {

@@ -38,6 +38,9 @@ func (l *loader) validate(c *Config) error {
 	if err := ValidatePrefix(c.EnvPrefix); err != nil {
 		return l.errorf("env_prefix", "%s", err.Error())
 	}
+	if c.PluginStartTimeout < 0 {
+		return l.errorf("plugin_start_timeout", "must not be negative (0 means the default, 10s)")
+	}
 	if c.LockTimeout < 0 {
 		return l.errorf("lock_timeout", "must not be negative")
 	}
