@@ -12,7 +12,8 @@ import (
 )
 
 const actionColumns = `id, parent_id, env, index_name, version, kind, status, started_at, ended_at,
-	argv, host, os_user, codebase_id, docs_indexed, docs_failed, docs_deleted, params, log, error`
+	argv, host, os_user, codebase_id, docs_indexed, docs_failed, docs_deleted, params, log, error,
+	pid, proc_start, heartbeat_at, lease_ms`
 
 func scanAction(s scanner) (Action, error) {
 	var (
@@ -20,15 +21,18 @@ func scanAction(s scanner) (Action, error) {
 		kind, status string
 		ended        sql.NullTime
 		argv, params string
+		heartbeat    sql.NullTime
 	)
 	err := s.Scan(&a.ID, &a.ParentID, &a.Env, &a.Index, &a.Version, &kind, &status, &a.StartedAt, &ended,
-		&argv, &a.Host, &a.User, &a.CodebaseID, &a.Indexed, &a.Failed, &a.Deleted, &params, &a.Log, &a.Error)
+		&argv, &a.Host, &a.User, &a.CodebaseID, &a.Indexed, &a.Failed, &a.Deleted, &params, &a.Log, &a.Error,
+		&a.Pid, &a.procStart, &heartbeat, &a.leaseMS)
 	if err != nil {
 		return Action{}, err
 	}
 	a.Kind, a.Status = ActionKind(kind), ActionStatus(status)
 	a.StartedAt = a.StartedAt.UTC()
 	a.EndedAt = nullTime(ended)
+	a.Heartbeat = nullTime(heartbeat)
 	if err := json.Unmarshal([]byte(argv), &a.Argv); err != nil {
 		return Action{}, fmt.Errorf("action %d argv: %w", a.ID, err)
 	}
@@ -54,7 +58,9 @@ func osUser() string {
 
 // StartAction records a and returns its id. Status must be queued or
 // in_progress (empty means queued); StartedAt defaults to now, Host and
-// User to this machine's hostname and OS user, Params to {}.
+// User to this machine's hostname and OS user, Pid to this process, Params
+// to {}. The action's heartbeat starts fresh; keep it so with Heartbeat
+// while the action runs, or another process marks it abandoned.
 func (r *Registry) StartAction(ctx context.Context, a Action) (int64, error) {
 	switch a.Status {
 	case "":
@@ -88,14 +94,17 @@ func (r *Registry) StartAction(ctx context.Context, a Action) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	r.own(&a)
 	var id int64
 	err = r.inTx(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, r.q(`INSERT INTO actions (parent_id, env, index_name, version, kind, status,
-			started_at, argv, host, os_user, codebase_id, docs_indexed, docs_failed, docs_deleted, params, log, error)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			started_at, argv, host, os_user, codebase_id, docs_indexed, docs_failed, docs_deleted, params, log, error,
+			pid, proc_start, heartbeat_at, lease_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 			a.ParentID, a.Env, a.Index, a.Version, string(a.Kind), string(a.Status),
 			a.StartedAt.UTC(), string(argv), a.Host, a.User, a.CodebaseID,
-			a.Indexed, a.Failed, a.Deleted, string(a.Params), a.Log, a.Error).Scan(&id)
+			a.Indexed, a.Failed, a.Deleted, string(a.Params), a.Log, a.Error,
+			a.Pid, a.procStart, a.Heartbeat.UTC(), a.leaseMS).Scan(&id)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("start %s action on %s%s: %w", a.Kind, a.Env, a.Index, err)
@@ -142,7 +151,9 @@ func (r *Registry) AppendLog(ctx context.Context, id int64, line string) error {
 }
 
 // FinishAction ends an action with status (complete, failed or
-// interrupted), its final counts and error text, and sets EndedAt.
+// interrupted), its final counts and error text, and sets EndedAt. It
+// overrides abandoned: an action marked so while its process was cut off
+// from the registry tells how it really ended once it gets through.
 func (r *Registry) FinishAction(ctx context.Context, id int64, s ActionStatus, c Counts, errText string) error {
 	switch s {
 	case ActionComplete, ActionFailed, ActionInterrupted:
@@ -157,7 +168,9 @@ func (r *Registry) FinishAction(ctx context.Context, id int64, s ActionStatus, c
 	return nil
 }
 
-// Action returns one action (ErrNotFound when unknown).
+// Action returns one action (ErrNotFound when unknown). An action still
+// queued or in progress whose process is gone is marked abandoned first
+// (see MarkAbandoned).
 func (r *Registry) Action(ctx context.Context, id int64) (Action, error) {
 	a, err := scanAction(r.db.QueryRowContext(ctx, r.q(`SELECT `+actionColumns+` FROM actions WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -166,11 +179,15 @@ func (r *Registry) Action(ctx context.Context, id int64) (Action, error) {
 	if err != nil {
 		return Action{}, fmt.Errorf("action %d: %w", id, err)
 	}
-	return a, nil
+	acts := []Action{a}
+	r.settle(ctx, acts)
+	return acts[0], nil
 }
 
 // History lists the actions of f.Env (optionally of one index), newest
-// first.
+// first. Those still queued or in progress whose process is gone are
+// marked abandoned first (see MarkAbandoned); on a read-only registry they
+// are only shown so.
 func (r *Registry) History(ctx context.Context, f ActionFilter) ([]Action, error) {
 	limit := f.Limit
 	if limit <= 0 {
@@ -198,6 +215,7 @@ func (r *Registry) History(ctx context.Context, f ActionFilter) ([]Action, error
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("history of %s%s: %w", f.Env, f.Index, err)
 	}
+	r.settle(ctx, out)
 	return out, nil
 }
 

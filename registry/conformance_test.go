@@ -40,6 +40,7 @@ func runConformance(t *testing.T, fresh func(t *testing.T) string) {
 		{"LocksIndependent", testLocksIndependent},
 		{"LockReleasedAfterCancel", testLockReleasedAfterCancel},
 		{"LockReleasedWhenProcessDies", testLockReleasedWhenProcessDies},
+		{"Abandoned", testAbandoned},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,6 +18,10 @@ var (
 	ErrSchemaTooNew = errors.New("registry schema is newer than this demhost")
 	// ErrUnknownName is returned (inside an *UnknownNameError) by Resolve.
 	ErrUnknownName = errors.New("unknown index or version")
+	// ErrLockLost is returned by (*Lock).Err once a held lock is lost: its
+	// Postgres session died, or its holder could not confirm it within
+	// the lease. The holder must stop writing.
+	ErrLockLost = errors.New("lock lost")
 )
 
 // LockedError names the action that holds a lock.
@@ -27,9 +31,16 @@ type LockedError struct {
 	Host       string
 	StartedAt  time.Time
 	Waited     time.Duration
+	// LeaseLeft, when not 0, says the holder's session lock is gone but
+	// its heartbeat is fresh (it may still be writing) for that long.
+	LeaseLeft time.Duration
 }
 
 func (e *LockedError) Error() string {
+	if e.LeaseLeft > 0 {
+		return fmt.Sprintf("index %s%s is still fenced for action %d on host %s since %s: its registry connection is gone but it may still be writing for up to %s (waited %s); try again then, or raise lock_timeout",
+			e.Env, e.Index, e.ActionID, e.Host, e.StartedAt.Format(time.RFC3339), e.LeaseLeft.Round(time.Millisecond), e.Waited.Round(time.Millisecond))
+	}
 	return fmt.Sprintf("index %s%s is locked by action %d on host %s since %s (waited %s); wait for it to end (demhost history shows its progress) or raise lock_timeout",
 		e.Env, e.Index, e.ActionID, e.Host, e.StartedAt.Format(time.RFC3339), e.Waited.Round(time.Millisecond))
 }

@@ -175,7 +175,7 @@ func TestHelperProcess(t *testing.T) {
 		fmt.Println("ERROR", err)
 		os.Exit(1)
 	}
-	a := startAction(t, r, env, "movies", "helper-host")
+	a := startAction(t, r, env, "movies", "") // this host: its death can be seen from its pid
 	if _, err := r.Lock(context.Background(), env, "movies", a.ID); err != nil {
 		fmt.Println("ERROR", err)
 		os.Exit(1)
@@ -214,7 +214,8 @@ func testLockReleasedWhenProcessDies(t *testing.T, fresh func(t *testing.T) stri
 
 	_, err = r.Lock(ctx, env, "movies", 99)
 	var le *registry.LockedError
-	if !errors.As(err, &le) || le.ActionID != childAction || le.Host != "helper-host" {
+	self, _ := os.Hostname()
+	if !errors.As(err, &le) || le.ActionID != childAction || le.Host != self {
 		t.Fatalf("lock held by the helper: %v, want a LockedError naming action %d", err, childAction)
 	}
 
@@ -223,11 +224,25 @@ func testLockReleasedWhenProcessDies(t *testing.T, fresh func(t *testing.T) stri
 	}
 	cmd.Wait()
 	r2 := open(t, dsn, registry.WithLockTimeout(15*time.Second))
+	began := time.Now()
 	l, err := r2.Lock(ctx, env, "movies", 99)
 	if err != nil {
 		t.Fatalf("lock after its holder died: %v", err)
 	}
+	// The holder's label names a pid of this host that is gone: no need to
+	// wait out its lease (DefaultLease).
+	if waited := time.Since(began); waited > registry.DefaultLease/2 {
+		t.Errorf("took the lock of a dead holder after %s, want well under its lease", waited)
+	}
 	if err := l.Release(); err != nil {
 		t.Error(err)
+	}
+	// Its action, left in progress by the SIGKILL, now shows abandoned.
+	a, err := r2.Action(ctx, childAction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Status != registry.ActionAbandoned || a.EndedAt == nil || !strings.Contains(a.Error, "gone") {
+		t.Errorf("action of the killed helper: status %s, ended %v, error %q; want abandoned", a.Status, a.EndedAt, a.Error)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -54,6 +55,15 @@ func KnownSchemaVersion() int {
 // every other migrating process: an advisory transaction lock on Postgres,
 // BEGIN IMMEDIATE on SQLite. The first process migrates; the others then
 // find the schema current.
+//
+// It applies every known migration that is not recorded yet, in version
+// order, not only those above the highest recorded one: migrations written
+// side by side may land out of order (0003 before 0002), and a registry
+// migrated in between must still get the one it lacks.
+//
+// A registry whose schema is already current is only read, never written,
+// so list and history work on a read-only registry (a file without write
+// permission, a Postgres role with only SELECT).
 func (r *Registry) migrate(ctx context.Context) error {
 	ms, err := migrations(r.d.name())
 	if err != nil {
@@ -63,7 +73,16 @@ func (r *Registry) migrate(ctx context.Context) error {
 	if len(ms) > 0 {
 		known = ms[len(ms)-1].version
 	}
-	return r.inTx(ctx, func(tx *sql.Tx) error {
+	if applied, err := appliedVersions(ctx, r.db); err == nil {
+		if top := maxVersion(applied); top > known {
+			return tooNew(top, known)
+		}
+		if missing(ms, applied) == nil {
+			return nil
+		}
+	}
+	var from int
+	err = r.inTxUnbounded(ctx, func(tx *sql.Tx) error {
 		if err := r.d.lockMigrations(ctx, tx); err != nil {
 			return fmt.Errorf("lock migrations: %w", err)
 		}
@@ -72,18 +91,15 @@ func (r *Registry) migrate(ctx context.Context) error {
 			applied_at TEXT NOT NULL)`); err != nil {
 			return fmt.Errorf("create schema_version: %w", err)
 		}
-		var current int
-		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_version").Scan(&current); err != nil {
+		applied, err := appliedVersions(ctx, tx)
+		if err != nil {
 			return fmt.Errorf("read schema_version: %w", err)
 		}
-		if current > known {
-			return fmt.Errorf("%w: the database has schema version %d, this build knows up to %d; upgrade demhost",
-				ErrSchemaTooNew, current, known)
+		from = maxVersion(applied)
+		if from > known {
+			return tooNew(from, known)
 		}
-		for _, m := range ms {
-			if m.version <= current {
-				continue
-			}
+		for _, m := range missing(ms, applied) {
 			body, err := migrationFiles.ReadFile(m.file)
 			if err != nil {
 				return err
@@ -98,4 +114,55 @@ func (r *Registry) migrate(ctx context.Context) error {
 		}
 		return nil
 	})
+	if err != nil && !errors.Is(err, ErrSchemaTooNew) {
+		return fmt.Errorf("bring the schema from version %d to %d (this needs write access to the registry once): %w", from, known, err)
+	}
+	return err
+}
+
+func tooNew(current, known int) error {
+	return fmt.Errorf("%w: the database has schema version %d, this build knows up to %d; upgrade demhost",
+		ErrSchemaTooNew, current, known)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// appliedVersions reads the recorded schema versions; it fails when there
+// is no schema_version table yet.
+func appliedVersions(ctx context.Context, q querier) (map[int]bool, error) {
+	rows, err := q.QueryContext(ctx, "SELECT version FROM schema_version")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		applied[v] = true
+	}
+	return applied, rows.Err()
+}
+
+func maxVersion(applied map[int]bool) int {
+	top := 0
+	for v := range applied {
+		top = max(top, v)
+	}
+	return top
+}
+
+// missing lists the migrations of ms that applied lacks, in order.
+func missing(ms []migration, applied map[int]bool) []migration {
+	var out []migration
+	for _, m := range ms {
+		if !applied[m.version] {
+			out = append(out, m)
+		}
+	}
+	return out
 }

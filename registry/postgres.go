@@ -62,7 +62,19 @@ func (p *postgres) lockMigrations(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
-func (p *postgres) close() { p.pool.Close() }
+func (p *postgres) close()            { p.pool.Close() }
+func (p *postgres) leased() bool      { return true }
+func (p *postgres) forUpdate() string { return " FOR UPDATE" }
+
+func (p *postgres) clockOffset(ctx context.Context, db *sql.DB) (time.Duration, error) {
+	t0 := time.Now()
+	var server time.Time
+	if err := db.QueryRowContext(ctx, "SELECT clock_timestamp()").Scan(&server); err != nil {
+		return 0, err
+	}
+	t1 := time.Now()
+	return server.Sub(t0.Add(t1.Sub(t0) / 2)), nil
+}
 
 // openLock opens a connection of its own, outside the pool: the session
 // advisory lock lives exactly as long as that connection, so closing it (or
@@ -91,7 +103,29 @@ func (l *pgLock) try(ctx context.Context) (bool, error) {
 	return ok, nil
 }
 
+// check asks the lock's own session whether it still holds the advisory
+// lock: pg_locks shows a bigint key as classid (high 32 bits), objid (low
+// 32 bits) and objsubid 1. A broken connection fails the query.
+func (l *pgLock) check(ctx context.Context) error {
+	var held bool
+	err := l.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+		AND classid = $1::bigint::oid AND objid = $2::bigint::oid AND objsubid = 1)`,
+		int64(uint64(l.key)>>32), int64(uint32(l.key))).Scan(&held)
+	if err != nil {
+		return err
+	}
+	if !held {
+		return fmt.Errorf("the session no longer holds advisory lock %d", l.key)
+	}
+	return nil
+}
+
 func (l *pgLock) release(ctx context.Context) error {
+	if l.conn.IsClosed() {
+		l.held = false
+		return nil // the session is gone, and its lock with it
+	}
 	var err error
 	if l.held {
 		var ok bool

@@ -12,11 +12,42 @@ import (
 // WithLockTimeout says otherwise.
 const DefaultLockTimeout = 30 * time.Second
 
+// DefaultLease is how long a heartbeat stays fresh unless WithLease says
+// otherwise.
+const DefaultLease = 15 * time.Second
+
+// callTimeout bounds a registry write whose context has no deadline, so
+// that a registry that stopped answering (a paused connection) cannot
+// hang an action's last writes for good.
+const callTimeout = 20 * time.Second
+
 // Option configures Open.
 type Option func(*options) error
 
 type options struct {
 	lockTimeout time.Duration
+	lease       time.Duration
+}
+
+// WithLease sets the lease of this process's actions and locks. Default
+// DefaultLease (15s); at least 500ms.
+//
+//   - A running action renews its heartbeat every lease/5; another process
+//     marks it abandoned once its heartbeat is older than its lease.
+//   - A lock holder on Postgres checks every lease/15 (1s by default)
+//     that its session still holds the lock and renews the lock's
+//     heartbeat. Without a confirmation for lease/3 it counts the lock as
+//     lost (Lost is closed) and must stop writing; a new holder waits until
+//     the old holder's heartbeat is a full lease old, which leaves the old
+//     one two thirds of the lease to stop.
+func WithLease(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 500*time.Millisecond {
+			return fmt.Errorf("lease %s is shorter than 500ms", d)
+		}
+		o.lease = d
+		return nil
+	}
 }
 
 // WithLockTimeout sets how long Lock waits for a held lock. Default 30s;
@@ -38,6 +69,10 @@ type Registry struct {
 	d    dialect
 	// where names the database in errors: the redacted DSN or the path.
 	where string
+	// offset is the database server's clock minus ours (0 for SQLite):
+	// heartbeats and leases are compared on the server's clock, so that
+	// hosts whose clocks disagree still agree on what is stale.
+	offset time.Duration
 }
 
 // Open opens (and migrates) the registry at dsn: a postgres:// or
@@ -46,7 +81,7 @@ type Registry struct {
 // Open fails with ErrSchemaTooNew when a newer demhost migrated the
 // database.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Registry, error) {
-	o := options{lockTimeout: DefaultLockTimeout}
+	o := options{lockTimeout: DefaultLockTimeout, lease: DefaultLease}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, fmt.Errorf("open registry %s: %w", RedactDSN(dsn), err)
@@ -70,21 +105,55 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Registry, error) {
 		r.Close()
 		return nil, fmt.Errorf("migrate registry %s: %w", r.where, scrub(err, dsn))
 	}
+	if r.offset, err = d.clockOffset(ctx, db); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("read the clock of registry %s: %w", r.where, scrub(err, dsn))
+	}
 	return r, nil
 }
 
 // Backend is "postgres" or "sqlite".
 func (r *Registry) Backend() string { return r.d.name() }
 
+// closeTimeout bounds Close: closing a Postgres pool waits for its
+// connections to say goodbye, which a stalled network never lets them do.
+const closeTimeout = 3 * time.Second
+
 // Close releases the database. Locks still held stay valid until released.
+// It returns within a few seconds even when the registry does not answer
+// (the connections are then left to the operating system).
 func (r *Registry) Close() error {
-	err := r.db.Close()
-	r.d.close()
-	return err
+	done := make(chan error, 1)
+	go func() {
+		err := r.db.Close()
+		r.d.close()
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(closeTimeout):
+		return fmt.Errorf("close registry %s: it did not answer within %s", r.where, closeTimeout)
+	}
 }
 
-// inTx runs fn in one transaction, committed when fn returns nil.
+// bound gives ctx the deadline callTimeout unless it has one already.
+func bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, callTimeout)
+}
+
+// inTx runs fn in one transaction, committed when fn returns nil. The
+// transaction ends within callTimeout unless ctx has a deadline.
 func (r *Registry) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	return r.inTxUnbounded(ctx, fn)
+}
+
+func (r *Registry) inTxUnbounded(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := r.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -102,7 +171,9 @@ func (r *Registry) q(query string) string { return r.d.rebind(query) }
 // exec runs one write statement in its own transaction and fails with
 // ErrNotFound when it changed no row.
 func (r *Registry) exec(ctx context.Context, query string, args ...any) error {
-	return r.inTx(ctx, func(tx *sql.Tx) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	return r.inTxUnbounded(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, r.q(query), args...)
 		if err != nil {
 			return err
@@ -121,6 +192,12 @@ func (r *Registry) exec(ctx context.Context, query string, args ...any) error {
 // now is the registry's clock: UTC at microsecond precision, which both
 // backends store exactly.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// clock is now() on the database server's clock: what heartbeats are
+// written and compared with.
+func (r *Registry) clock() time.Time {
+	return time.Now().Add(r.offset).UTC().Truncate(time.Microsecond)
+}
 
 func nullTime(t sql.NullTime) *time.Time {
 	if !t.Valid {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"modernc.org/sqlite"
 )
@@ -49,6 +50,10 @@ func (s *sqliteDialect) name() string                                  { return 
 func (s *sqliteDialect) rebind(q string) string                        { return q }
 func (s *sqliteDialect) lockMigrations(context.Context, *sql.Tx) error { return nil }
 func (s *sqliteDialect) close()                                        {}
+func (s *sqliteDialect) leased() bool                                  { return false }
+func (s *sqliteDialect) forUpdate() string                             { return "" }
+
+func (s *sqliteDialect) clockOffset(context.Context, *sql.DB) (time.Duration, error) { return 0, nil }
 
 // openLock opens the lock file of (env, index), <registry>.locks/<key>.db.
 // The lock is SQLite's own write lock on that file, held by an open
@@ -96,6 +101,8 @@ func (l *sqliteLock) try(ctx context.Context) (bool, error) {
 	l.tx = tx
 	return true, nil
 }
+
+func (l *sqliteLock) check(context.Context) error { return nil }
 
 func (l *sqliteLock) release(context.Context) error {
 	var err error

@@ -62,6 +62,10 @@ const (
 	ActionComplete    ActionStatus = "complete"
 	ActionFailed      ActionStatus = "failed"
 	ActionInterrupted ActionStatus = "interrupted"
+	// ActionAbandoned is an action whose process died (SIGKILL, a crash,
+	// a lost machine) before it could record how it ended. The registry
+	// sets it, never a caller: see MarkAbandoned.
+	ActionAbandoned ActionStatus = "abandoned"
 )
 
 // Counts are the document counts of an action.
@@ -90,6 +94,15 @@ type Action struct {
 	Params json.RawMessage // JSON object, {} when none
 	Log    string
 	Error  string
+	// Pid is the process that runs the action, on Host; StartAction sets
+	// this process's id when it is 0.
+	Pid int
+	// Heartbeat is when the action's process last said it was alive (see
+	// Heartbeat); nil for actions recorded before the registry kept it.
+	Heartbeat *time.Time
+
+	procStart string // tells Pid's process from a later one with that pid
+	leaseMS   int64  // how long the heartbeat stays fresh
 }
 
 // Checkpoint is the watermark from which `update --resume` continues.

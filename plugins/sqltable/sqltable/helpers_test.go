@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"sync"
 	"testing"
 
 	"github.com/demhost/demhost/internal/testenv"
@@ -24,6 +25,7 @@ func randHex(n int) string {
 
 // db is a test's own schema in the real Postgres, dropped at cleanup.
 type db struct {
+	mu     sync.Mutex // conn serves one statement at a time; subtests run in parallel
 	ctx    context.Context
 	dsn    string
 	conn   *pgx.Conn
@@ -48,6 +50,8 @@ func newDB(t *testing.T) *db {
 
 func (d *db) exec(t *testing.T, sql string, args ...any) {
 	t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if _, err := d.conn.Exec(d.ctx, sql, args...); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}

@@ -22,6 +22,10 @@ type column struct {
 // relation is the resolved table or view.
 type relation struct {
 	Quoted  string // regclass text: quoted, schema-qualified when needed
+	OID     uint32
+	Schema  string // unquoted, as pg_stats names it
+	Name    string
+	Kind    byte // pg_class.relkind: 'r' table, 'p' partitioned table, 'v' view, 'm' materialized view, …
 	Columns []column
 }
 
@@ -63,7 +67,14 @@ func describeTable(ctx context.Context, conn *pgx.Conn, table string) (*relation
 	if oid == nil {
 		return nil, configErr("table", "table or view %q does not exist", table)
 	}
-	rel := &relation{Quoted: *quoted}
+	rel := &relation{Quoted: *quoted, OID: *oid}
+	var kind string
+	err = conn.QueryRow(ctx, `SELECT n.nspname, c.relname, c.relkind::text FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1`, *oid).Scan(&rel.Schema, &rel.Name, &kind)
+	if err != nil {
+		return nil, configErr("table", "look up %q: %v", table, err)
+	}
+	rel.Kind = kind[0]
 	rows, err := conn.Query(ctx, columnsSQL, *oid)
 	if err != nil {
 		return nil, configErr("table", "list columns of %q: %v", table, err)

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +39,11 @@ type Source struct {
 	delBool  bool
 	skipped  atomic.Int64
 	mappings json.RawMessage
+
+	plansMu sync.Mutex
+	plans   map[int]*splitPlan // split points by partition count; see partition.go
+
+	onQuery func(sql string, args []any) // sees every data statement; for tests
 }
 
 var _ sdk.Source = (*Source)(nil)

@@ -2,6 +2,7 @@ package sqltable
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -10,24 +11,26 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// query is the SQL of one stream, built once per Stream call.
-type query struct {
-	first, next string // first page; later pages (with the keyset bound)
-	args        []any  // arguments shared by both; next adds the last id at the end
-}
-
-// buildQuery writes the page query. Each row is (id as text, the document
-// as JSON text, deleted as text). Postgres renders the JSON, so a row costs
-// Go nothing but a copy of its id.
+// query builds the SQL of one stream. Each row is (id as text, the
+// document as JSON text, deleted as text). Postgres renders the JSON, so a
+// row costs Go nothing but a copy of its id.
 //
 //	SELECT t.id::text, row_to_json(t)::text, 'false'
 //	FROM tbl t
-//	WHERE mod(abs(hashtext(t.id::text)::bigint), $n) = $k   -- partitions > 1
-//	  AND t.updated_at >= $since                            -- since set
-//	  AND t.id > $last::<id type>                           -- after page 1
-//	ORDER BY t.id LIMIT page
-func (s *Source) buildQuery(req *sdk.StreamRequest) query {
-	id := "t." + quoteIdent(s.idCol.Name)
+//	WHERE t.updated_at >= $1::timestamptz        -- since set
+//	  AND t.id > $2::text::<id type>              -- the partition's lower bound, or the last id read
+//	  AND t.id <= $3::text::<id type>             -- the partition's upper bound
+//	ORDER BY t.id LIMIT page                      -- keyset pages only
+//
+// A partition with neither bound says t.id IS NOT NULL instead.
+type query struct {
+	s          *Source
+	head, cond string // SELECT … FROM …; the since condition, or ""
+	since      []any
+}
+
+func (s *Source) newQuery(req *sdk.StreamRequest) *query {
+	q := &query{s: s}
 	doc := "row_to_json(t)::text"
 	from := s.rel.Quoted + " t"
 	if len(s.cfg.Columns) > 0 {
@@ -47,36 +50,57 @@ func (s *Source) buildQuery(req *sdk.StreamRequest) query {
 			deleted = "(" + d + " IS NOT NULL)::text"
 		}
 	}
-	var where []string
-	var q query
-	arg := func(v any) string {
-		q.args = append(q.args, v)
-		return "$" + strconv.Itoa(len(q.args))
-	}
-	if req.Partitions > 1 {
-		where = append(where, "mod(abs(hashtext("+id+"::text)::bigint), "+arg(int64(req.Partitions))+") = "+arg(int64(req.Partition)))
-	}
+	q.head = "SELECT " + s.idExpr() + "::text, " + doc + ", " + deleted + " FROM " + from
 	if !req.Since.IsZero() && s.cfg.UpdatedAtColumn != "" {
-		where = append(where, "t."+quoteIdent(s.cfg.UpdatedAtColumn)+" >= "+arg(req.Since)+"::timestamptz")
+		q.cond = "t." + quoteIdent(s.cfg.UpdatedAtColumn) + " >= $1::timestamptz"
+		q.since = []any{req.Since}
 	}
-	head := "SELECT " + id + "::text, " + doc + ", " + deleted + " FROM " + from
-	tail := " ORDER BY " + id + " LIMIT " + strconv.Itoa(s.cfg.PageSize)
-	whereSQL := func(extra ...string) string {
-		all := append(append([]string{}, where...), extra...)
-		if len(all) == 0 {
-			return ""
-		}
-		return " WHERE " + strings.Join(all, " AND ")
-	}
-	q.first = head + whereSQL() + tail
-	last := "$" + strconv.Itoa(len(q.args)+1)
-	q.next = head + whereSQL(id+" > "+last+"::text::"+s.idCol.Format) + tail
 	return q
 }
 
-// Stream reads partition k of n in keyset pages ordered by the id column,
-// never with OFFSET and never holding more than one page. Rows whose id is
-// NULL belong to no partition; partition 0 counts and reports them.
+// pageSession is the session setting of a connection that reads keyset
+// pages: sorting is disabled, so only an index in id order answers a page.
+const pageSession = "SET enable_sort = off"
+
+func (s *Source) idExpr() string { return "t." + quoteIdent(s.idCol.Name) }
+
+// sql returns the statement and its arguments for ids after lower (nil:
+// unbounded) up to upper (nil: unbounded); a keyset page when paged.
+func (q *query) sql(lower, upper *string, paged bool) (string, []any) {
+	args := append([]any(nil), q.since...)
+	arg := func(v string) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args)) + "::text::" + q.s.idCol.Format
+	}
+	id := q.s.idExpr()
+	var where []string
+	if q.cond != "" {
+		where = append(where, q.cond)
+	}
+	if lower != nil {
+		where = append(where, id+" > "+arg(*lower))
+	}
+	if upper != nil {
+		where = append(where, id+" <= "+arg(*upper))
+	}
+	if lower == nil && upper == nil {
+		where = append(where, id+" IS NOT NULL")
+	}
+	sql := q.head + " WHERE " + strings.Join(where, " AND ")
+	if paged {
+		sql += " ORDER BY " + id + " LIMIT " + strconv.Itoa(q.s.cfg.PageSize)
+	}
+	return sql, args
+}
+
+// Stream reads partition k of n: the ids in the partition's range (see
+// partition.go). With keyset paging it reads pages ordered by the id,
+// each page `id > last AND id <= upper ORDER BY id LIMIT page_size`,
+// which an index on the id column answers without a scan of the table;
+// with paging off it reads the whole range in one statement, streamed.
+// Either way it holds one page or one row in memory, never OFFSET. Rows
+// whose id is NULL belong to no partition; partition 0 counts and
+// reports them.
 func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Writer) error {
 	if s.rel == nil {
 		return errors.New("sqltable: stream: not configured")
@@ -93,35 +117,120 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 		return s.errorf("connect: %s", redact(err.Error(), s.connCfg.Password))
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	q := s.buildQuery(req)
 	if req.Partition == 0 {
 		if err := s.reportNullIDs(ctx, conn, req); err != nil {
 			return err
 		}
 	}
-	var last string
-	for page := 0; ; page++ {
-		sql, args := q.first, q.args
-		if page > 0 {
-			sql, args = q.next, append(q.args[:len(q.args):len(q.args)], last)
+	sp, release, err := s.acquireSpan(ctx, conn, req.Partition, n)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if sp.empty {
+		return nil
+	}
+	q := s.newQuery(req)
+	paged := s.cfg.Paging != PagingOff
+	if paged {
+		// A page must come from an index in id order. Given the choice,
+		// the planner may sort the rest of the partition instead (for a
+		// prepared statement's generic plan, or without statistics), and
+		// every page would then read all of it.
+		if _, err := conn.Exec(ctx, pageSession); err != nil {
+			return s.errorf("set enable_sort: %w", err)
 		}
-		got, lastID, err := s.page(ctx, conn, sql, args, w)
+	}
+	if s.cfg.Paging == PagingAuto {
+		sql, args := q.sql(sp.lower, sp.upper, true)
+		if paged, err = s.pagesUseIndex(ctx, conn, sql, args); err != nil {
+			return err
+		}
+		if !paged {
+			if _, err := conn.Exec(ctx, "RESET enable_sort"); err != nil {
+				return s.errorf("reset enable_sort: %w", err)
+			}
+		}
+	}
+	if !paged {
+		sql, args := q.sql(sp.lower, sp.upper, false)
+		_, _, err := s.read(ctx, conn, sql, args, w)
+		return err
+	}
+	lower := sp.lower
+	for {
+		sql, args := q.sql(lower, sp.upper, true)
+		got, last, err := s.read(ctx, conn, sql, args, w)
 		if err != nil {
 			return err
 		}
 		if got < s.cfg.PageSize {
 			return nil
 		}
-		last = lastID
+		lower = &last
 	}
 }
 
-// page runs one page query and writes its rows; it returns the row count
+// pagesUseIndex asks the planner whether a keyset page comes from an
+// index in id order even with sorts disabled. A plan that still sorts
+// (no index gives that order) would sort the rest of the partition for
+// every page, so auto paging reads such a relation in one statement
+// instead.
+func (s *Source) pagesUseIndex(ctx context.Context, conn *pgx.Conn, sql string, args []any) (bool, error) {
+	var plan []byte
+	if err := conn.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+sql, args...).Scan(&plan); err != nil {
+		return false, s.errorf("plan a page: %w", err)
+	}
+	nodes, err := planNodes(plan)
+	if err != nil {
+		return false, s.errorf("plan a page: %w", err)
+	}
+	for _, n := range nodes {
+		if strings.Contains(n, "Sort") {
+			s.log.Info("sqltable: a keyset page would sort the table, so each partition is read in one statement",
+				"index", s.cfg.Index, "table", s.cfg.Table, "id_column", s.cfg.IDColumn)
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// planNodes returns the node types of an EXPLAIN (FORMAT JSON) plan,
+// depth first, e.g. ["Limit", "Index Scan"].
+func planNodes(explain []byte) ([]string, error) {
+	type node struct {
+		Type  string `json:"Node Type"`
+		Plans []node `json:"Plans"`
+	}
+	var doc []struct {
+		Plan node `json:"Plan"`
+	}
+	if err := json.Unmarshal(explain, &doc); err != nil {
+		return nil, err
+	}
+	var out []string
+	var walk func(n node)
+	walk = func(n node) {
+		out = append(out, n.Type)
+		for _, c := range n.Plans {
+			walk(c)
+		}
+	}
+	for _, d := range doc {
+		walk(d.Plan)
+	}
+	return out, nil
+}
+
+// read runs one statement and writes its rows; it returns the row count
 // and the last id.
-func (s *Source) page(ctx context.Context, conn *pgx.Conn, sql string, args []any, w sdk.Writer) (int, string, error) {
+func (s *Source) read(ctx context.Context, conn *pgx.Conn, sql string, args []any, w sdk.Writer) (int, string, error) {
+	if s.onQuery != nil {
+		s.onQuery(sql, args)
+	}
 	rows, err := conn.Query(ctx, sql, args...)
 	if err != nil {
-		return 0, "", s.errorf("read page: %w", err)
+		return 0, "", s.errorf("read: %w", err)
 	}
 	defer rows.Close()
 	var n int
@@ -144,7 +253,7 @@ func (s *Source) page(ctx context.Context, conn *pgx.Conn, sql string, args []an
 		if ctx.Err() != nil {
 			return n, id, ctx.Err()
 		}
-		return n, id, s.errorf("read page: %w", err)
+		return n, id, s.errorf("read: %w", err)
 	}
 	return n, id, nil
 }
