@@ -25,12 +25,21 @@ type DemhostRun struct {
 	Seed    uint64
 	Workers int
 	Batch   int
+	// DSN and Table, when Table is set, make the run read that Postgres
+	// table through the sqltable plugin (Plugin is then
+	// bin/demhost-plugin-sqltable) as the index "movies", instead of
+	// generating movies.
+	DSN, Table string
 }
 
 // Alias is the alias that demhost points at the version it creates.
 func (d DemhostRun) Alias() string { return d.Prefix + "movies" }
 
 func (d DemhostRun) config() string {
+	if d.Table != "" {
+		return fmt.Sprintf("plugins:\n  - name: sqltable\n    path: %s\n    config:\n      dsn: %s\n      table: %s\n      index: movies\n      id_column: id\n",
+			strconv.Quote(d.Plugin), strconv.Quote(d.DSN), strconv.Quote(d.Table))
+	}
 	return fmt.Sprintf("plugins:\n  - name: movies\n    path: %s\n    config:\n      synthetic: %d\n      seed: %d\n",
 		strconv.Quote(d.Plugin), d.N, d.Seed)
 }

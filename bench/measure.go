@@ -34,6 +34,18 @@ type Sample struct {
 	// EngineCPU is the CPU the engine process used meanwhile, all its
 	// threads; -1 when not measured (a remote engine).
 	EngineCPU time.Duration
+	// PGCPU is the CPU the Postgres server used meanwhile (the sqltable
+	// section only; see PostgresCPU); -1 when not measured.
+	PGCPU time.Duration
+}
+
+// PGCPUPerDocMicros is Postgres's CPU per document in microseconds, NaN
+// when not measured.
+func (s Sample) PGCPUPerDocMicros() float64 {
+	if s.PGCPU < 0 {
+		return nan()
+	}
+	return float64(s.PGCPU.Microseconds()) / float64(max(s.Docs, 1))
 }
 
 // DocsPerSec is the throughput of the run.

@@ -32,11 +32,39 @@ type Config struct {
 	Demhost                   string // bin/demhost; contender A is skipped when empty
 	Plugin                    string // bin/demhost-plugin-movies
 	Out, Log                  io.Writer
+	// Sections to run: "movies" (the bulk indexing comparison below) and
+	// "sqltable" (RunSQL); both when empty.
+	Sections []string
+	SQL      SQLConfig
 }
 
-// Run generates the corpus, measures the plugin stream alone, then runs
-// the rounds on every engine and prints each engine's report to Out.
+// Run runs the configured sections in turn: movies, then sqltable.
 func Run(ctx context.Context, cfg Config) error {
+	want := func(name string) bool {
+		if len(cfg.Sections) == 0 {
+			return true
+		}
+		for _, s := range cfg.Sections {
+			if s == name {
+				return true
+			}
+		}
+		return false
+	}
+	if want("movies") {
+		if err := RunMovies(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	if want("sqltable") {
+		return RunSQL(ctx, cfg)
+	}
+	return nil
+}
+
+// RunMovies generates the corpus, measures the plugin stream alone, then
+// runs the rounds on every engine and prints each engine's report to Out.
+func RunMovies(ctx context.Context, cfg Config) error {
 	tmp, err := os.MkdirTemp("", "demhost-bench-")
 	if err != nil {
 		return fmt.Errorf("temp dir: %w", err)

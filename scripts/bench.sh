@@ -29,7 +29,7 @@ fi
 
 mkdir -p bin
 go build -o bin/demhost-bench ./bench/cmd/demhost-bench
-for b in bin/demhost bin/demhost-plugin-movies; do
+for b in bin/demhost bin/demhost-plugin-movies bin/demhost-plugin-sqltable; do
   [ -x "$b" ] || { echo "bench: $b is missing; run make build" >&2; exit 1; }
 done
 

@@ -79,17 +79,37 @@ func run(ctx context.Context, args []string) error {
 	plugin := fs.String("plugin", "bin/demhost-plugin-movies", "movies plugin binary")
 	python := fs.String("python", ".venv/bench/bin/python", "python of the virtualenv with the engine clients")
 	pyScript := fs.String("pyscript", "bench/python/bulk.py", "contender C's script")
+	sections := fs.String("sections", "movies,sqltable", "sections to run, comma separated: movies, sqltable")
+	sqlN := fs.Int("sql-n", 1000000, "sqltable section: rows of the Postgres table")
+	sql2N := fs.Bool("sql-2n", false, "sqltable section: also time demhost at 2 x sql-n rows on the first engine")
+	dsn := fs.String("dsn", "postgres://demhost:demhost@127.0.0.1:5432/demhost?sslmode=disable", "sqltable section: Postgres DSN")
+	schema := fs.String("sql-schema", "demhost_bench", "sqltable section: schema of the loaded tables (movies_N), reused between runs")
+	sqlPlugin := fs.String("sql-plugin", "bin/demhost-plugin-sqltable", "sqltable plugin binary")
+	sqlPyScript := fs.String("sql-pyscript", "bench/python/sqlbulk.py", "sqltable section: contender C's script")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *n < 1 || *rounds < 1 || *workers < 1 || *batch < 1 {
-		return errors.New("-n, -rounds, -workers and -batch must be at least 1")
+	if *n < 1 || *rounds < 1 || *workers < 1 || *batch < 1 || *sqlN < 1 {
+		return errors.New("-n, -sql-n, -rounds, -workers and -batch must be at least 1")
+	}
+	var secs []string
+	for _, s := range strings.Split(*sections, ",") {
+		switch s = strings.TrimSpace(s); s {
+		case "":
+		case "movies", "sqltable":
+			secs = append(secs, s)
+		default:
+			return fmt.Errorf("-sections: unknown section %q: use movies, sqltable", s)
+		}
+	}
+	if len(secs) == 0 {
+		return errors.New("-sections: no section given")
 	}
 	engs, err := parseEngines(*engines)
 	if err != nil {
 		return err
 	}
-	for _, p := range []*string{demhost, plugin, python, pyScript} {
+	for _, p := range []*string{demhost, plugin, python, pyScript, sqlPlugin, sqlPyScript} {
 		if *p == "" {
 			continue
 		}
@@ -107,18 +127,26 @@ func run(ctx context.Context, args []string) error {
 		N: *n, Rounds: *rounds, Workers: *workers, Batch: *batch, Seed: *seed,
 		Engines: engs, Self: self, Python: *python, PyScript: *pyScript,
 		Demhost: *demhost, Plugin: *plugin, Out: os.Stdout, Log: os.Stderr,
+		Sections: secs,
+		SQL: bench.SQLConfig{N: *sqlN, Double: *sql2N, DSN: *dsn, Schema: *schema,
+			Loader: *plugin, Plugin: *sqlPlugin, PyScript: *sqlPyScript},
 	})
 }
 
 // contender runs one contender subprocess: KIND is esutil, opensearchutil
-// or ceiling. It prints its bench.Report on stdout.
+// or ceiling (the movies section), pgx-esutil or pgx-opensearchutil (the
+// sqltable section). It prints its bench.Report on stdout.
 func contender(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("contender: missing kind (esutil, opensearchutil, ceiling)")
+		return errors.New("contender: missing kind (esutil, opensearchutil, ceiling, pgx-esutil, pgx-opensearchutil)")
 	}
 	kind := args[0]
 	fs := flag.NewFlagSet("contender "+kind, flag.ContinueOnError)
-	var cfg bench.ChildConfig
+	var sc bench.SQLChildConfig
+	fs.StringVar(&sc.DSN, "dsn", "", "Postgres DSN (pgx contenders)")
+	fs.StringVar(&sc.Table, "table", "", "quoted table to read (pgx contenders)")
+	fs.IntVar(&sc.FlushBytes, "flush-bytes", 5<<20, "the bulk indexer's FlushBytes (pgx contenders)")
+	cfg := &sc.ChildConfig
 	fs.StringVar(&cfg.URL, "url", "", "engine URL")
 	fs.StringVar(&cfg.Index, "index", "", "index to fill")
 	fs.StringVar(&cfg.Corpus, "corpus", "", "corpus file")
@@ -133,11 +161,19 @@ func contender(ctx context.Context, args []string) error {
 		"opensearchutil": bench.RunOpensearchutil,
 		"ceiling":        bench.RunCeiling,
 	}
-	fn, ok := runners[kind]
-	if !ok {
+	sqlRunners := map[string]func(context.Context, bench.SQLChildConfig) (bench.Report, error){
+		"pgx-esutil":         bench.RunPgxEsutil,
+		"pgx-opensearchutil": bench.RunPgxOpensearchutil,
+	}
+	var r bench.Report
+	var err error
+	if fn, ok := runners[kind]; ok {
+		r, err = fn(ctx, *cfg)
+	} else if fn, ok := sqlRunners[kind]; ok {
+		r, err = fn(ctx, sc)
+	} else {
 		return fmt.Errorf("contender: unknown kind %q", kind)
 	}
-	r, err := fn(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("contender %s: %w", kind, err)
 	}
