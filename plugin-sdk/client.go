@@ -219,7 +219,7 @@ func (p *Plugin) startError(err error) error {
 		return fmt.Errorf("%w: %s speaks another version than this host's %d (%s); rebuild the plugin with a matching plugin-sdk",
 			ErrProtocolVersion, p.path, ProtocolVersion, firstLine(msg))
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
-		return fmt.Errorf("%w: %s did not complete the handshake within %s; is it a demhost source plugin?",
+		return fmt.Errorf("%w: %s did not complete the handshake within %s (not a demhost source plugin, or slow to start)",
 			ErrTimeout, p.path, p.opts.startTimeout)
 	case strings.Contains(lower, "plugin exited before we could connect"),
 		strings.Contains(lower, "unrecognized remote plugin message"),
@@ -299,7 +299,7 @@ func (p *Plugin) exitError() error {
 	state := p.proc.exitState().String()
 	s := p.stderr.summary()
 	if strings.HasPrefix(s, "panic: ") || strings.HasPrefix(s, "fatal error: ") {
-		return &remoteError{msg: fmt.Sprintf("crashed (%s; %s)", s, state), kind: ErrPluginExited}
+		return &remoteError{msg: fmt.Sprintf("crashed (%s; %s)", s, state), kind: ErrPluginCrashed}
 	}
 	msg := fmt.Sprintf("%v: %s", ErrPluginExited, state)
 	if s != "" {

@@ -25,6 +25,11 @@ var (
 	// ErrPluginExited is returned when the plugin process exits (crashes)
 	// before or during a call.
 	ErrPluginExited = errors.New("plugin process exited")
+	// ErrPluginCrashed is returned when the plugin process dies of a Go
+	// panic or fatal error. It wraps ErrPluginExited; the error quotes the
+	// panic's first line, and the stack trace goes to the log sink as
+	// LogLines with Crash set (see WithLogSink).
+	ErrPluginCrashed = fmt.Errorf("plugin crashed: %w", ErrPluginExited)
 	// ErrTimeout is returned when the plugin does not finish its handshake
 	// within the start timeout, or a call sees no progress for the idle
 	// timeout.

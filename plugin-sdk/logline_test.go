@@ -134,8 +134,8 @@ func TestPluginCrashReport(t *testing.T) {
 		p := start(t, "crash", opts...)
 		configure(t, p, `{"docs": 5000}`)
 		err := p.Stream(context.Background(), &sdk.StreamRequest{Index: "items"}, func(*sdk.Batch) error { return nil })
-		if !errors.Is(err, sdk.ErrPluginExited) {
-			t.Fatalf("err = %v, want ErrPluginExited", err)
+		if !errors.Is(err, sdk.ErrPluginCrashed) || !errors.Is(err, sdk.ErrPluginExited) {
+			t.Fatalf("err = %v, want ErrPluginCrashed, an ErrPluginExited", err)
 		}
 		want := `plugin "crash": stream index "items": crashed (panic: boom at document 1000; exit status 2)`
 		if err.Error() != want {

@@ -3,32 +3,38 @@ package cli
 import (
 	"strings"
 	"testing"
+
+	sdk "github.com/demhost/demhost/plugin-sdk"
 )
 
-func TestPluginLogDropsKillWarningUnlessVerbose(t *testing.T) {
+// Without -v the user sees warnings, errors and plain lines, never a
+// crash's stack trace; with -v everything.
+func TestPluginOutputShows(t *testing.T) {
 	t.Parallel()
-	in := []string{
-		"2026-11-26T14:03:04.864Z [WARN]  plugin.lister: plugin failed to exit gracefully\n",
-		"2026-11-26T14:03:05.000Z [ERROR] plugin.movies: something real\n",
+	in := []sdk.LogLine{
+		{Level: sdk.LevelNone, Message: "plain"},
+		{Level: sdk.LevelDebug, Message: "debug"},
+		{Level: sdk.LevelInfo, Message: "info"},
+		{Level: sdk.LevelWarn, Message: "warn", Attrs: []sdk.LogAttr{{Key: "id", Value: "tt1"}}},
+		{Level: sdk.LevelError, Message: "error"},
+		{Level: sdk.LevelError, Message: "panic: boom", Crash: true},
+		{Level: sdk.LevelError, Message: "goroutine 1 [running]:", Crash: true},
 	}
 	for _, tc := range []struct {
 		verbose bool
 		want    string
 	}{
-		{false, in[1]},
-		{true, in[0] + in[1]},
+		{false, "plugin m: plain\nplugin m: WARN warn id=tt1\nplugin m: ERROR error\n"},
+		{true, "plugin m: plain\nplugin m: DEBUG debug\nplugin m: INFO info\nplugin m: WARN warn id=tt1\nplugin m: ERROR error\n" +
+			"plugin m: ERROR panic: boom\nplugin m: ERROR goroutine 1 [running]:\n"},
 	} {
 		var out strings.Builder
-		l := &pluginLog{out: &out, verbose: tc.verbose}
-		// Written in pieces, as a pipe may deliver them.
-		all := in[0] + in[1]
-		for i := 0; i < len(all); i += 7 {
-			if _, err := l.Write([]byte(all[i:min(i+7, len(all))])); err != nil {
-				t.Fatal(err)
-			}
+		src := newPluginSource("m", &pluginOutput{stderr: &out, verbose: tc.verbose})
+		for _, l := range in {
+			src.log(l)
 		}
 		if out.String() != tc.want {
-			t.Errorf("verbose=%v: wrote %q, want %q", tc.verbose, out.String(), tc.want)
+			t.Errorf("verbose=%v: wrote\n%s\nwant\n%s", tc.verbose, out.String(), tc.want)
 		}
 	}
 }

@@ -19,7 +19,8 @@ import (
 type session struct {
 	reg     *registry.Registry
 	eng     engine.Engine
-	plugins []*sdk.Plugin
+	plugins []*pluginSource
+	out     *pluginOutput
 	host    *host.Host
 }
 
@@ -28,6 +29,9 @@ func (s *session) close() {
 		_ = p.Close()
 	}
 	s.plugins = nil
+	if s.out != nil {
+		s.out.closeLog() // the plugins' last lines, before the registry closes
+	}
 	if s.reg != nil {
 		_ = s.reg.Close()
 		s.reg = nil
@@ -38,13 +42,13 @@ func (s *session) close() {
 // so that a bad engine or plugin fails before the registry file is made.
 // The caller must close the session, even on error.
 func (a *app) openHost(ctx context.Context) (*session, error) {
-	s := &session{}
+	s := &session{out: a.newPluginOutput()}
 	var err error
 	if s.eng, err = a.openEngine(ctx); err != nil {
 		return s, err
 	}
 	for _, p := range a.cfg.Plugins {
-		pl, err := a.startPlugin(ctx, p)
+		pl, err := a.startSource(ctx, p, s.out)
 		if err != nil {
 			return s, err
 		}
@@ -53,6 +57,7 @@ func (a *app) openHost(ctx context.Context) (*session, error) {
 	if s.reg, err = a.openRegistry(ctx); err != nil {
 		return s, err
 	}
+	s.out.openLog(s.reg, a.cfg.EnvPrefix)
 	codebase, err := a.cfg.ResolveCodebaseID(ctx, a.baseDir())
 	if err != nil {
 		return s, setupError(err)
@@ -140,8 +145,23 @@ func (a *app) openRegistry(ctx context.Context) (*registry.Registry, error) {
 	return reg, nil
 }
 
-// startPlugin starts one plugin binary and hands it its config section.
+// startPlugin starts one plugin binary and hands it its config section;
+// what it logs goes to stderr only.
 func (a *app) startPlugin(ctx context.Context, p config.Plugin) (*sdk.Plugin, error) {
+	src, err := a.startSource(ctx, p, a.newPluginOutput())
+	if err != nil {
+		return nil, err
+	}
+	return src.Plugin, nil
+}
+
+func (a *app) newPluginOutput() *pluginOutput {
+	return &pluginOutput{stderr: a.stderr, verbose: a.verbose}
+}
+
+// startSource starts one plugin binary, its lines going to out, and hands
+// it its config section.
+func (a *app) startSource(ctx context.Context, p config.Plugin, out *pluginOutput) (*pluginSource, error) {
 	where := "plugins"
 	if a.cfg.File != "" {
 		where = a.cfg.File
@@ -157,15 +177,25 @@ func (a *app) startPlugin(ctx context.Context, p config.Plugin) (*sdk.Plugin, er
 	}
 	// The plugin lives until Close, not until a signal: the host must be
 	// able to finish the stream and record an interrupted action.
-	pl, err := sdk.Start(context.WithoutCancel(ctx), p.Name, p.Path, sdk.WithLogOutput(&pluginLog{out: a.stderr, verbose: a.verbose}))
-	if err != nil {
-		return nil, setupError(fmt.Errorf("plugin %s (%s) does not start: %w", p.Name, p.Path, err))
+	src := newPluginSource(p.Name, out)
+	opts := []sdk.StartOption{sdk.WithLogOutput(out.goPluginLog()), sdk.WithLogSink(src.log)}
+	if a.cfg.PluginStartTimeout > 0 {
+		opts = append(opts, sdk.WithStartTimeout(a.cfg.PluginStartTimeout))
 	}
+	pl, err := sdk.Start(context.WithoutCancel(ctx), p.Name, p.Path, opts...)
+	if err != nil {
+		hint := ""
+		if errors.Is(err, sdk.ErrTimeout) {
+			hint = "; raise plugin_start_timeout if it needs longer"
+		}
+		return nil, setupError(fmt.Errorf("plugin %s (%s) does not start: %w%s", p.Name, p.Path, err, hint))
+	}
+	src.Plugin = pl
 	if _, err := pl.Configure(ctx, &sdk.ConfigureRequest{Config: js}); err != nil {
 		_ = pl.Close()
 		return nil, setupError(fmt.Errorf("plugin %s rejected its config section in %s: %w", p.Name, where, err))
 	}
-	return pl, nil
+	return src, nil
 }
 
 // isTerminal says w is a terminal (a character device).

@@ -1,7 +1,7 @@
 // Command chatty is a test plugin that logs a warning, an error and an
 // info line in every style a plugin author might use, once before it
-// serves (to its original stderr) and once in Configure (where os.Stderr
-// is go-plugin's relay). Each message names its style and when.
+// serves (to its original stderr), and in Configure and Stream (where
+// os.Stderr is go-plugin's relay). Each message names its style and when.
 package main
 
 import (
@@ -17,12 +17,17 @@ import (
 	"github.com/demhost/demhost/plugin-sdk/internal/testsource"
 )
 
-// chatty logs in every style on Configure.
+// chatty logs in every style on Configure and Stream.
 type chatty struct{ testsource.Source }
 
 func (c *chatty) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
 	logAll("configure")
 	return c.Source.Configure(ctx, req)
+}
+
+func (c *chatty) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Writer) error {
+	logAll("stream")
+	return c.Source.Stream(ctx, req, w)
 }
 
 func logAll(when string) {
