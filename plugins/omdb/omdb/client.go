@@ -36,6 +36,14 @@ type lookup struct {
 
 func (l lookup) String() string { return l.param + "=" + strconv.Quote(l.value) }
 
+// describe names the lookup for people: `id tt0111161` or `title "Heat"`.
+func (l lookup) describe() string {
+	if l.param == "i" {
+		return "id " + l.value
+	}
+	return "title " + strconv.Quote(l.value)
+}
+
 // limiter spaces requests evenly: at most rate per second, no bursts.
 type limiter struct {
 	mu       sync.Mutex
@@ -221,8 +229,21 @@ func checkAnswer(body []byte, l lookup) ([]byte, error) {
 	case "":
 		return nil, fmt.Errorf("fetch %s: OMDb answered without a movie or an error", l)
 	}
-	return nil, fmt.Errorf("fetch %s: OMDb says %q: %w", l, a.Error, ErrNotFound)
+	return nil, &notFoundError{lookup: l, says: a.Error}
 }
+
+// notFoundError is OMDb's answer for one movie it does not have; it wraps
+// ErrNotFound.
+type notFoundError struct {
+	lookup lookup
+	says   string // OMDb's text, e.g. "Movie not found!"
+}
+
+func (e *notFoundError) Error() string {
+	return fmt.Sprintf("fetch %s: OMDb says %q: %v", e.lookup, e.says, ErrNotFound)
+}
+
+func (e *notFoundError) Unwrap() error { return ErrNotFound }
 
 func writeFileAtomic(path string, b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -124,7 +124,13 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 		body, err := s.client.get(ctx, l)
 		if errors.Is(err, ErrNotFound) {
 			s.skipped.Add(1)
-			s.log.Warn("omdb: skipped a movie OMDb did not find", "index", s.cfg.Index, "lookup", l.String(), "error", err.Error())
+			says := err.Error()
+			var nf *notFoundError
+			if errors.As(err, &nf) {
+				says = nf.says
+			}
+			// A warning, so that demhost shows it to the user.
+			s.log.Warn(fmt.Sprintf("omdb: skipped %s: OMDb says %q", l.describe(), says), "index", s.cfg.Index)
 			continue
 		}
 		if errors.Is(err, ErrInvalidKey) {
