@@ -30,6 +30,9 @@ const StatusNotCreated = "not created"
 // List returns every version of the named indexes (all when none named),
 // including indexes with no version ("not created").
 func (h *Host) List(ctx context.Context, names ...string) ([]VersionRow, error) {
+	// Actions whose process died are marked abandoned as a side effect,
+	// which a read-only registry does not take: list works on it anyway.
+	_, _ = h.reg.MarkAbandoned(ctx, h.opts.Env, "")
 	idxs, err := h.reg.Indexes(ctx, h.opts.Env)
 	if err != nil {
 		return nil, fmt.Errorf("list indexes: %w", err)

@@ -41,9 +41,46 @@ func openSQLite(ctx context.Context, path string) (*sql.DB, dialect, error) {
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, nil, fmt.Errorf("open registry %s: %w", path, err)
+		if !isReadOnly(err) {
+			return nil, nil, fmt.Errorf("open registry %s: %w", path, err)
+		}
+		// A file or folder this process may not write: open it read-only,
+		// so that list and history still work. In a folder where the WAL
+		// index cannot be made either, only an immutable open reads it.
+		var rerr error
+		for _, q := range []string{"mode=ro", "mode=ro&immutable=1"} {
+			ro, err := sql.Open("sqlite", "file:"+path+"?"+q+"&_pragma=busy_timeout("+sqliteBusyTimeout+")")
+			if err == nil {
+				if err = ro.PingContext(ctx); err == nil {
+					if err = readable(ctx, ro); err == nil {
+						return ro, &sqliteDialect{path: path}, nil
+					}
+				}
+				ro.Close()
+			}
+			rerr = err
+		}
+		return nil, nil, fmt.Errorf("open registry %s read-only (%v): %w", path, rerr, err)
 	}
 	return db, &sqliteDialect{path: path}, nil
+}
+
+// isReadOnly tells a SQLite error that says the file or its folder may not
+// be written (SQLITE_READONLY and its extended codes, SQLITE_CANTOPEN).
+func isReadOnly(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.Code() & 0xff
+	return code == 8 || code == 14
+}
+
+// readable reads the schema, which a read-only open defers until the first
+// query.
+func readable(ctx context.Context, db *sql.DB) error {
+	var n int
+	return db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n)
 }
 
 func (s *sqliteDialect) name() string                                  { return "sqlite" }

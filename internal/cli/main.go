@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/demhost/demhost/config"
 	"github.com/demhost/demhost/host"
@@ -63,21 +64,18 @@ func classify(err error) error {
 	}
 }
 
-// Main runs demhost with args (without the program name) and returns the
-// exit code. It never panics.
-func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
-	var a *app
-	defer func() {
-		if r := recover(); r != nil {
-			msg := fmt.Sprint(r)
-			if a != nil {
-				msg = a.cfg.Redact(msg)
-			}
-			fmt.Fprintf(stderr, "demhost: internal error: %s\n", oneLine(msg))
-			code = ExitFailed
-		}
-	}()
+// stopGrace is how long demhost may take to stop after the first SIGINT
+// or SIGTERM: to stop the action, record how it ended and release its
+// locks. Every registry call on that path has a deadline of its own; this
+// is the backstop for whatever does not (a stalled engine or registry), so
+// that demhost always ends within 10s of the signal.
+const stopGrace = 8 * time.Second
 
+// Main runs demhost with args (without the program name) and returns the
+// exit code. It never panics. After SIGINT or SIGTERM it returns within
+// stopGrace, whatever the command is still waiting for; the caller then
+// exits, which frees the locks with the connections.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	done := make(chan struct{})
@@ -88,6 +86,36 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			stop() // a second signal kills at once
 			fmt.Fprintln(stderr, "demhost: interrupted; stopping and recording the action (signal again to force)")
 		case <-done:
+		}
+	}()
+
+	result := make(chan int, 1)
+	go func() { result <- mainContext(ctx, args, stdin, stdout, stderr) }()
+	select {
+	case code := <-result:
+		return code
+	case <-ctx.Done():
+	}
+	select {
+	case code := <-result:
+		return code
+	case <-time.After(stopGrace):
+		fmt.Fprintf(stderr, "demhost: did not stop within %s of the interrupt (the registry or the engine does not answer); exiting without recording how the action ended: it shows in_progress until the next action on its index, or list or history, marks it abandoned\n", stopGrace)
+		return ExitFailed
+	}
+}
+
+// mainContext is Main without the signal handling.
+func mainContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	var a *app
+	defer func() {
+		if r := recover(); r != nil {
+			msg := fmt.Sprint(r)
+			if a != nil {
+				msg = a.cfg.Redact(msg)
+			}
+			fmt.Fprintf(stderr, "demhost: internal error: %s\n", oneLine(msg))
+			code = ExitFailed
 		}
 	}()
 
