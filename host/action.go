@@ -40,6 +40,9 @@ type actionSpec struct {
 type action struct {
 	h  *Host
 	id int64
+	// started is when the action was recorded, before it waited for its
+	// locks.
+	started time.Time
 }
 
 // logf appends a line to the action's log. A failure to log never fails
@@ -182,7 +185,7 @@ func (h *Host) run(ctx context.Context, spec actionSpec, fn func(ctx context.Con
 	if err := h.reg.SetActionStatus(lctx, id, registry.ActionInProgress); err != nil {
 		return finish(res, fmt.Errorf("record start of action %d: %w", id, err))
 	}
-	a := &action{h: h, id: id}
+	a := &action{h: h, id: id, started: start}
 	if len(held) > 0 {
 		for _, ix := range locks {
 			if ids, _ := h.reg.MarkAbandoned(lctx, h.opts.Env, ix); len(ids) > 0 {

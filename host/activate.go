@@ -62,6 +62,11 @@ func (h *Host) activate(ctx context.Context, a *action, t registry.Target) (Resu
 			return r, err
 		}
 	}
+	// A load that died left refresh off: readers would never see new
+	// documents, so the settings are put back before the alias moves.
+	if err := h.restoreLoad(ctx, a, v); err != nil {
+		return r, fmt.Errorf("activate %s: %w", v.Label(), err)
+	}
 	alias := h.Alias(t.Index)
 	current, err := h.eng.GetAlias(ctx, alias)
 	if err != nil {

@@ -56,6 +56,11 @@ func (h *Host) clear(ctx context.Context, a *action, index string, n int) (Resul
 	if err != nil {
 		return r, err
 	}
+	// Forget the complete fill first: even a clear that fails halfway
+	// leaves a version that a later --resume must read in full.
+	if err := h.reg.DeleteCheckpoints(ctx, h.opts.Env, index, n); err != nil {
+		return r, err
+	}
 	deleted, err := h.eng.DeleteByQuery(ctx, v.Name, []byte(`{"match_all":{}}`))
 	r.Counts.Deleted = deleted
 	if err != nil {

@@ -45,6 +45,11 @@ type Options struct {
 	// ProgressInterval is how often progress is written and recorded.
 	// Default: 2s.
 	ProgressInterval time.Duration
+	// ResumeOverlap is subtracted from the host's start time to make the
+	// checkpoint of an update whose source keeps no watermark of its own
+	// (see sdk.Watermarker), to cover transactions that commit late and
+	// clocks that run behind. Default: 1m; a negative value means none.
+	ResumeOverlap time.Duration
 	// Argv, Hostname and User are recorded on actions. Defaults: os.Args,
 	// os.Hostname(), the current OS user.
 	Argv     []string
@@ -65,11 +70,19 @@ type BulkConfig struct {
 	// FlushInterval flushes a partly filled request after this idle time.
 	// Default: 1s.
 	FlushInterval time.Duration
-	// Retries is the number of retries of a whole request on 429/5xx and of
-	// an item on 429. Default: 5.
+	// Retries is the number of retries of a whole request that failed
+	// with a 5xx or no answer (a timeout, a lost connection). A 429 is
+	// not bounded by it: see BackpressureTimeout. Default: 5.
 	Retries int
-	// RetryBackoff is the first backoff; it doubles, with jitter. Default 200ms.
+	// RetryBackoff is the first backoff; it doubles, capped at 30s, with
+	// jitter. Default 200ms.
 	RetryBackoff time.Duration
+	// BackpressureTimeout bounds how long the indexer keeps resending
+	// what the engine answers 429 (too many requests), a whole request
+	// or single items: it gives up, and fails the run, only when no
+	// document has been accepted for this long. A 429 never counts as a
+	// failed document. Default: 5m.
+	BackpressureTimeout time.Duration
 }
 
 // withDefaults fills the zero fields with their defaults.
@@ -92,6 +105,9 @@ func (c BulkConfig) withDefaults() BulkConfig {
 	if c.RetryBackoff <= 0 {
 		c.RetryBackoff = 200 * time.Millisecond
 	}
+	if c.BackpressureTimeout <= 0 {
+		c.BackpressureTimeout = 5 * time.Minute
+	}
 	return c
 }
 
@@ -100,6 +116,9 @@ type provided struct {
 	source Source
 	spec   sdk.IndexSpec
 }
+
+// DefaultResumeOverlap is Options.ResumeOverlap unless set.
+const DefaultResumeOverlap = time.Minute
 
 // Host carries out demhost's actions for one environment.
 type Host struct {
@@ -129,6 +148,12 @@ func New(ctx context.Context, opts Options) (*Host, error) {
 	}
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = 2 * time.Second
+	}
+	switch {
+	case opts.ResumeOverlap == 0:
+		opts.ResumeOverlap = DefaultResumeOverlap
+	case opts.ResumeOverlap < 0:
+		opts.ResumeOverlap = 0
 	}
 	if opts.Argv == nil {
 		opts.Argv = os.Args
@@ -177,16 +202,20 @@ func (h *Host) Alias(index string) string { return h.opts.Env + index }
 
 // Result is what one action did, for the CLI to print.
 type Result struct {
-	ActionID int64             `json:"action_id"`
-	ParentID int64             `json:"parent_id,omitempty"` // the action this one is part of; 0 when none
-	Kind     string            `json:"kind"`
-	Index    string            `json:"index"`
-	Version  int               `json:"version,omitempty"`
-	Message  string            `json:"message"` // one sentence for the user
+	ActionID int64  `json:"action_id"`
+	ParentID int64  `json:"parent_id,omitempty"` // the action this one is part of; 0 when none
+	Kind     string `json:"kind"`
+	Index    string `json:"index"`
+	Version  int    `json:"version,omitempty"`
+	Message  string `json:"message"` // one sentence for the user
+	// Notes are decisions the user should know of: a flag that was
+	// ignored, a read that was narrowed or widened, and why.
+	Notes    []string          `json:"notes,omitempty"`
 	Changed  bool              `json:"changed"` // false for a no-op
 	Counts   registry.Counts   `json:"counts"`
 	Duration time.Duration     `json:"duration"`
 	Failures []DocumentFailure `json:"failures,omitempty"`
+	Retries  *Retries          `json:"retries,omitempty"` // what an update resent; nil when nothing
 }
 
 // DocumentFailure is one document the engine rejected for good.

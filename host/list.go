@@ -8,20 +8,30 @@ import (
 	"time"
 
 	"github.com/demhost/demhost/host/engine"
+	"github.com/demhost/demhost/registry"
 )
 
 // VersionRow is one line of List.
 type VersionRow struct {
-	Index      string     `json:"index"`
-	Version    int        `json:"version"` // 0: not created
-	Name       string     `json:"name"`    // "movies-3", or "movies" when not created
-	Physical   string     `json:"physical,omitempty"`
-	Exists     bool       `json:"exists"`
-	Active     bool       `json:"active"`
-	Status     string     `json:"status"` // building|ready|failed|deleted|not created
-	Docs       int64      `json:"docs"`
-	CodebaseID string     `json:"codebase_id,omitempty"`
-	Created    *time.Time `json:"created,omitempty"`
+	Index    string `json:"index"`
+	Version  int    `json:"version"` // 0: not created
+	Name     string `json:"name"`    // "movies-3", or "movies" when not created
+	Physical string `json:"physical,omitempty"`
+	Exists   bool   `json:"exists"`
+	Active   bool   `json:"active"`
+	// Status is the version's fill state (empty, filling, partial,
+	// failed, interrupted, ready: see FillReady and the others), or
+	// building or failed for a version whose creation did not complete,
+	// or "not created".
+	Status string `json:"status"`
+	// LoadSettings says a load's settings (refresh off, no replicas) are
+	// still applied: its process died before restoring them. The next
+	// update, activate or migrate of the version, or list --repair,
+	// restores them.
+	LoadSettings bool       `json:"load_settings_applied,omitempty"`
+	Docs         int64      `json:"docs"`
+	CodebaseID   string     `json:"codebase_id,omitempty"`
+	Created      *time.Time `json:"created,omitempty"`
 }
 
 // StatusNotCreated is VersionRow.Status for an index with no version.
@@ -87,13 +97,25 @@ func (h *Host) List(ctx context.Context, names ...string) ([]VersionRow, error) 
 			rows = append(rows, VersionRow{Index: index, Name: index, Status: StatusNotCreated})
 			continue
 		}
+		fills, err := h.fillStates(ctx, index)
+		if err != nil {
+			return nil, fmt.Errorf("list versions of %s: %w", index, err)
+		}
 		for _, v := range vs {
 			s, ok := inCluster[v.Name]
 			created := v.CreatedAt
+			status := string(v.Status)
+			if v.Status == registry.VersionReady {
+				status = FillEmpty
+				if f, ok := fills[v.Number]; ok {
+					status = f
+				}
+			}
 			rows = append(rows, VersionRow{
 				Index: index, Version: v.Number, Name: v.Label(), Physical: v.Name,
-				Exists: ok, Active: active[index] == v.Number, Status: string(v.Status),
-				Docs: s.Docs, CodebaseID: v.CodebaseID, Created: &created,
+				Exists: ok, Active: active[index] == v.Number, Status: status,
+				LoadSettings: v.LoadSettings != nil,
+				Docs:         s.Docs, CodebaseID: v.CodebaseID, Created: &created,
 			})
 		}
 	}

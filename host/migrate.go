@@ -143,10 +143,33 @@ func (h *Host) migrate(ctx context.Context, a *action, p migratePlan) (Result, e
 	src, dst := p.src, p.dst
 	r := Result{Index: p.index, Version: dst.Number}
 	// The plan was made before the lock: check that nothing was dropped since.
-	for _, v := range []registry.Version{src, dst} {
-		if _, err := h.version(ctx, p.index, v.Number); err != nil {
+	for _, v := range []*registry.Version{&src, &dst} {
+		cur, err := h.version(ctx, p.index, v.Number)
+		if err != nil {
 			return r, err
 		}
+		*v = cur
+	}
+	// Settings an earlier load left applied (its process died) are
+	// restored first; this action holds the lock.
+	for _, v := range []registry.Version{src, dst} {
+		if err := h.restoreLoad(ctx, a, v); err != nil {
+			return r, err
+		}
+	}
+	dst.LoadSettings = nil
+	// The copy holds what src held, so src's checkpoint (if it had a
+	// complete fill) is where a later --resume of dst starts. It is read
+	// before the copy: writes into src during the copy are newer.
+	cps, err := h.reg.Checkpoints(ctx, h.opts.Env, p.index)
+	if err != nil {
+		return r, err
+	}
+	srcCP, srcFull := cps[src.Number]
+	// dst's documents are about to be replaced: until the copy completes
+	// it has no complete fill.
+	if err := h.reg.DeleteCheckpoints(ctx, h.opts.Env, p.index, dst.Number); err != nil {
+		return r, err
 	}
 	active, err := h.activeNumber(ctx, p.index)
 	if err != nil {
@@ -154,7 +177,7 @@ func (h *Host) migrate(ctx context.Context, a *action, p migratePlan) (Result, e
 	}
 	restore := func() error { return nil }
 	if active != dst.Number {
-		if restore, err = h.tuneForLoad(ctx, dst.Name); err != nil {
+		if restore, err = h.tuneForLoad(ctx, a, dst); err != nil {
 			return r, err
 		}
 	}
@@ -185,6 +208,18 @@ func (h *Host) migrate(ctx context.Context, a *action, p migratePlan) (Result, e
 		return r, fmt.Errorf("migrate %s into %s: %w", src.Label(), dst.Label(), runErr)
 	}
 	r.Message = fmt.Sprintf("migrated %s into %s: %s", src.Label(), dst.Label(), summary)
+	if srcFull {
+		srcCP.Version, srcCP.ActionID, srcCP.SetAt = dst.Number, a.id, time.Time{}
+		if err := h.reg.SetCheckpoint(bg, srcCP); err != nil {
+			return r, fmt.Errorf("record checkpoint of %s: %w", dst.Label(), err)
+		}
+		a.logf(ctx, "%s takes the checkpoint of %s: a later --resume reads from %s", dst.Label(), src.Label(),
+			srcCP.Watermark.UTC().Format(time.RFC3339Nano))
+	} else {
+		r.Notes = append(r.Notes, fmt.Sprintf("%s never had a complete full update, so neither has %s; run `update %s` to fill it completely",
+			src.Label(), dst.Label(), dst.Label()))
+		a.logf(ctx, "%s", r.Notes[len(r.Notes)-1])
+	}
 	if active != dst.Number {
 		r.Message += fmt.Sprintf("; run `activate %s` to serve it", dst.Label())
 	}

@@ -2,7 +2,6 @@ package host
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -177,28 +176,50 @@ func (h *Host) update(ctx context.Context, a *action, index string, n int, o Upd
 		return r, err
 	}
 
+	// Settings that an earlier load left applied (its process died) are
+	// restored first: this action holds the lock, so no load is running.
+	if err := h.restoreLoad(ctx, a, v); err != nil {
+		return r, err
+	}
+	v.LoadSettings = nil
+	canSince := p.spec.Capabilities.Since
+	cp, hasCP, err := h.reg.GetCheckpoint(ctx, h.opts.Env, index, n, src.Name())
+	if err != nil {
+		return r, fmt.Errorf("read checkpoint of %s: %w", v.Label(), err)
+	}
 	var since time.Time
 	switch {
 	case !o.Start.IsZero():
 		since = o.Start
 		a.logf(ctx, "reading what changed since %s (--start)", since.UTC().Format(time.RFC3339))
+	case o.Resume && hasCP:
+		since = cp.Watermark
+		a.logf(ctx, "resuming from the checkpoint %s", since.UTC().Format(time.RFC3339Nano))
 	case o.Resume:
-		cp, ok, err := h.reg.GetCheckpoint(ctx, h.opts.Env, index, n, src.Name())
-		if err != nil {
-			return r, fmt.Errorf("read checkpoint of %s: %w", v.Label(), err)
-		}
-		if ok {
-			since = cp.Watermark
-			a.logf(ctx, "resuming from the checkpoint %s", since.UTC().Format(time.RFC3339))
-		} else {
-			a.logf(ctx, "%s has no checkpoint yet; reading everything", v.Label())
-		}
+		r.Notes = append(r.Notes, fmt.Sprintf("%s has never had a complete full update, so --resume reads everything", v.Label()))
+		a.logf(ctx, "%s", r.Notes[len(r.Notes)-1])
+	case hasCP && cp.SetAt.After(a.started) && canSince:
+		// Another update filled the version while this one waited for
+		// the lock: read only what changed since its watermark.
+		since = cp.Watermark
+		r.Notes = append(r.Notes, fmt.Sprintf("%s was filled by action %d while this update waited for its lock; reading only what changed since %s",
+			v.Label(), cp.ActionID, since.UTC().Format(time.RFC3339Nano)))
+		a.logf(ctx, "%s", r.Notes[len(r.Notes)-1])
 	}
-	if !since.IsZero() && !p.spec.Capabilities.Since {
-		a.logf(ctx, "source %s cannot read changes since a time; reading everything", src.Name())
+	if !since.IsZero() && !canSince {
+		what := "--resume"
+		if !o.Start.IsZero() {
+			what = "--start"
+		}
+		r.Notes = append(r.Notes, fmt.Sprintf("source %s cannot read changes since a time, so %s was ignored and everything is read", src.Name(), what))
+		a.logf(ctx, "%s", r.Notes[len(r.Notes)-1])
 		since = time.Time{}
 	}
 	full := since.IsZero()
+	// A complete incremental read leaves a checkpoint only when it started
+	// at or before the version's own: else the changes between the two
+	// were never read, and --resume must not skip them.
+	advances := full || (hasCP && !since.After(cp.Watermark))
 
 	cfg := h.opts.Bulk
 	if o.Workers > 0 {
@@ -215,9 +236,14 @@ func (h *Host) update(ctx context.Context, a *action, index string, n int, o Upd
 
 	restore := func() error { return nil }
 	if full && active != n {
-		if restore, err = h.tuneForLoad(ctx, v.Name); err != nil {
+		if restore, err = h.tuneForLoad(ctx, a, v); err != nil {
 			return r, err
 		}
+	}
+	watermark, err := h.watermark(ctx, a, src, index, canSince)
+	if err != nil {
+		_ = restore()
+		return r, err
 	}
 
 	var total int64
@@ -235,8 +261,8 @@ func (h *Host) update(ctx context.Context, a *action, index string, n int, o Upd
 		v.Label(), v.Name, src.Name(), map[bool]string{true: "full", false: "since " + since.UTC().Format(time.RFC3339)}[full],
 		parts, cfg.Workers, cfg.BatchSize)
 
-	watermark := time.Now() // the time reading started: what a later --resume asks for
-	prog.start = watermark
+	started := time.Now()
+	prog.start = started
 	stop := make(chan struct{})
 	progDone := make(chan struct{})
 	go func() {
@@ -247,7 +273,7 @@ func (h *Host) update(ctx context.Context, a *action, index string, n int, o Upd
 	close(stop)
 	<-progDone
 	prog.done()
-	elapsed := time.Since(watermark)
+	elapsed := time.Since(started)
 
 	if err := restore(); err != nil {
 		a.logf(ctx, "%v", err)
@@ -266,6 +292,8 @@ func (h *Host) update(ctx context.Context, a *action, index string, n int, o Upd
 		thousands(r.Counts.Indexed), thousands(r.Counts.Failed), thousands(r.Counts.Deleted),
 		elapsed.Round(time.Millisecond), thousands(int64(rate)))
 	a.logf(ctx, "%s", summary)
+	a.logf(ctx, "%s", ix.summary()) // every 429, 5xx and no-answer retry, and the lowest concurrency
+	r.Retries = ix.retries()
 	switch {
 	case runErr != nil:
 		r.Message = fmt.Sprintf("update of %s failed after %s", v.Label(), summary)
@@ -279,38 +307,16 @@ func (h *Host) update(ctx context.Context, a *action, index string, n int, o Upd
 			thousands(r.Counts.Failed), thousands(r.Counts.Failed+r.Counts.Indexed+r.Counts.Deleted),
 			r.Failures[0].ID, r.Failures[0].Reason, ErrDocumentsFailed)
 	}
-	if err := h.reg.SetCheckpoint(bg, registry.Checkpoint{Env: h.opts.Env, Index: index, Version: n, Source: src.Name(), Watermark: watermark}); err != nil {
+	r.Message = fmt.Sprintf("updated %s: %s", v.Label(), summary)
+	if !advances {
+		r.Notes = append(r.Notes, fmt.Sprintf("%s read only what changed since %s, so it is not a complete fill; run `update %s` (without --start) to fill it completely",
+			v.Label(), since.UTC().Format(time.RFC3339), v.Label()))
+		a.logf(ctx, "%s", r.Notes[len(r.Notes)-1])
+		return r, nil
+	}
+	cp = registry.Checkpoint{Env: h.opts.Env, Index: index, Version: n, Source: src.Name(), Watermark: watermark, ActionID: a.id}
+	if err := h.reg.SetCheckpoint(bg, cp); err != nil {
 		return r, fmt.Errorf("record checkpoint of %s: %w", v.Label(), err)
 	}
-	r.Message = fmt.Sprintf("updated %s: %s", v.Label(), summary)
 	return r, nil
-}
-
-// tuneForLoad turns off refresh and replicas on an index for a full
-// load, and returns a function that restores them, even after ctx ends.
-func (h *Host) tuneForLoad(ctx context.Context, physical string) (func() error, error) {
-	cur, err := h.eng.GetSettings(ctx, physical)
-	if err != nil {
-		return nil, fmt.Errorf("read settings of %s: %w", physical, err)
-	}
-	if err := h.eng.PutSettings(ctx, physical, []byte(`{"index":{"refresh_interval":"-1","number_of_replicas":0}}`)); err != nil {
-		return nil, fmt.Errorf("turn off refresh and replicas on %s for the load: %w", physical, err)
-	}
-	orig := map[string]any{"refresh_interval": nil, "number_of_replicas": nil} // null restores the default
-	for _, k := range []string{"refresh_interval", "number_of_replicas"} {
-		if v, ok := cur["index."+k]; ok {
-			orig[k] = v
-		}
-	}
-	body, err := json.Marshal(map[string]any{"index": orig})
-	if err != nil {
-		return nil, fmt.Errorf("encode settings of %s: %w", physical, err)
-	}
-	bg := context.WithoutCancel(ctx)
-	return func() error {
-		if err := h.eng.PutSettings(bg, physical, body); err != nil {
-			return fmt.Errorf("restore refresh_interval and number_of_replicas of %s: %w", physical, err)
-		}
-		return nil
-	}, nil
 }

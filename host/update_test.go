@@ -45,7 +45,7 @@ func TestUpdateResume(t *testing.T) {
 			t.Fatal(err)
 		}
 		last := acts[len(acts)-3] // the first update
-		if last.Kind != registry.ActionUpdate || !strings.Contains(last.Log, "no checkpoint") {
+		if last.Kind != registry.ActionUpdate || !strings.Contains(last.Log, "never had a complete full update") {
 			t.Errorf("first update's log = %q, want it to say there was no checkpoint", last.Log)
 		}
 	})

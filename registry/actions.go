@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/user"
-	"time"
 )
 
 const actionColumns = `id, parent_id, env, index_name, version, kind, status, started_at, ended_at,
@@ -217,37 +216,6 @@ func (r *Registry) History(ctx context.Context, f ActionFilter) ([]Action, error
 	}
 	r.settle(ctx, out)
 	return out, nil
-}
-
-// SetCheckpoint stores the watermark of (env, index, version, source),
-// replacing the previous one.
-func (r *Registry) SetCheckpoint(ctx context.Context, c Checkpoint) error {
-	err := r.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, r.q(`INSERT INTO checkpoints (env, index_name, version, source, watermark)
-			VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (env, index_name, version, source) DO UPDATE SET watermark = excluded.watermark`),
-			c.Env, c.Index, c.Version, c.Source, c.Watermark.UTC().Truncate(time.Microsecond))
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("set checkpoint of %s%s-%d from %s: %w", c.Env, c.Index, c.Version, c.Source, err)
-	}
-	return nil
-}
-
-// GetCheckpoint returns the watermark; ok is false when there is none.
-func (r *Registry) GetCheckpoint(ctx context.Context, env, index string, version int, source string) (c Checkpoint, ok bool, err error) {
-	c = Checkpoint{Env: env, Index: index, Version: version, Source: source}
-	err = r.db.QueryRowContext(ctx, r.q(`SELECT watermark FROM checkpoints
-		WHERE env = ? AND index_name = ? AND version = ? AND source = ?`), env, index, version, source).Scan(&c.Watermark)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Checkpoint{}, false, nil
-	}
-	if err != nil {
-		return Checkpoint{}, false, fmt.Errorf("checkpoint of %s%s-%d from %s: %w", env, index, version, source, err)
-	}
-	c.Watermark = c.Watermark.UTC()
-	return c, true, nil
 }
 
 // ResetEnv deletes every row of env — indexes, versions, checkpoints and

@@ -32,6 +32,8 @@ func runConformance(t *testing.T, fresh func(t *testing.T) string) {
 		{"ProgressSeenByOtherConnection", testProgressSeenByOtherConnection},
 		{"History", testHistory},
 		{"Checkpoints", testCheckpoints},
+		{"Fills", testFills},
+		{"LoadSettings", testLoadSettings},
 		{"ResetEnv", testResetEnv},
 		{"ConcurrentMigration", testConcurrentMigration},
 		{"SchemaTooNew", testSchemaTooNew},

@@ -28,6 +28,10 @@ type Version struct {
 	Status     VersionStatus
 	CreatedAt  time.Time
 	DeletedAt  *time.Time // set by a drop (soft delete)
+	// LoadSettings, when not nil, are index settings a full load changed
+	// (refresh, replicas) and not yet restored: a JSON object of their
+	// original values, ready to PUT back.
+	LoadSettings json.RawMessage
 }
 
 // Label is the version name users type: "movies-3".
@@ -51,6 +55,8 @@ const (
 	ActionDrop     ActionKind = "drop"
 	ActionReset    ActionKind = "reset"
 	ActionMigrate  ActionKind = "migrate"
+	// ActionRepair restores what a dead process left half-done (list --repair).
+	ActionRepair ActionKind = "repair"
 )
 
 // ActionStatus is where an action is in its life.
@@ -105,13 +111,18 @@ type Action struct {
 	leaseMS   int64  // how long the heartbeat stays fresh
 }
 
-// Checkpoint is the watermark from which `update --resume` continues.
+// Checkpoint is the watermark from which `update --resume` continues. A
+// version has one only after a complete full fill.
 type Checkpoint struct {
 	Env       string
 	Index     string
 	Version   int
 	Source    string // the plugin name
 	Watermark time.Time
+	// ActionID is the action that set it, and SetAt when (zero for
+	// checkpoints written before the registry recorded them).
+	ActionID int64
+	SetAt    time.Time
 }
 
 // Target is what a user's word resolved to.

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -11,7 +12,7 @@ import (
 )
 
 const versionColumns = `id, env, index_name, number, name, schema_json, schema_hash,
-	codebase_id, status, created_at, deleted_at`
+	codebase_id, status, created_at, deleted_at, load_settings`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -21,9 +22,10 @@ func scanVersion(s scanner) (Version, error) {
 		schema  string
 		status  string
 		deleted sql.NullTime
+		load    sql.NullString
 	)
 	err := s.Scan(&v.ID, &v.Env, &v.Index, &v.Number, &v.Name, &schema, &v.Hash,
-		&v.CodebaseID, &status, &v.CreatedAt, &deleted)
+		&v.CodebaseID, &status, &v.CreatedAt, &deleted, &load)
 	if err != nil {
 		return Version{}, err
 	}
@@ -31,6 +33,9 @@ func scanVersion(s scanner) (Version, error) {
 	v.Status = VersionStatus(status)
 	v.CreatedAt = v.CreatedAt.UTC()
 	v.DeletedAt = nullTime(deleted)
+	if load.Valid {
+		v.LoadSettings = json.RawMessage(load.String)
+	}
 	return v, nil
 }
 

@@ -59,13 +59,14 @@ func namesOrAll(cmd *cobra.Command, h *host.Host, names []string, all bool) ([]s
 }
 
 func (a *app) listCommand() *cobra.Command {
-	var esOnly bool
+	var esOnly, repair bool
 	cmd := &cobra.Command{
 		Use:   "list [INDEX...]",
 		Short: "List every version of every index, or the cluster's indices (--es-only)",
 		Args:  args(cobra.ArbitraryArgs),
 	}
 	cmd.Flags().BoolVar(&esOnly, "es-only", false, "list the cluster's indices under the prefix, with doc counts")
+	cmd.Flags().BoolVar(&repair, "repair", false, "first restore the settings (refresh, replicas) that a load which died left applied")
 	cmd.RunE = run(func(cmd *cobra.Command, names []string) error {
 		return a.withHost(cmd.Context(), func(h *host.Host) error {
 			if esOnly {
@@ -77,6 +78,18 @@ func (a *app) listCommand() *cobra.Command {
 					return err
 				}
 				return a.printCluster(stats)
+			}
+			if repair {
+				if esOnly {
+					return usageError("list --repair and --es-only do not go together")
+				}
+				results, err := h.Repair(cmd.Context(), names...)
+				for _, r := range results {
+					a.logf("%s", a.cfg.Redact(r.Message))
+				}
+				if err != nil {
+					return err
+				}
 			}
 			rows, err := h.List(cmd.Context(), names...)
 			if err != nil {

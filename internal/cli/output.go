@@ -89,7 +89,11 @@ func (a *app) printRows(rows []host.VersionRow) error {
 		if r.Exists {
 			docs = strconv.FormatInt(r.Docs, 10)
 		}
-		out = append(out, []string{r.Name, r.Index, version, yesNo(r.Active), r.Status,
+		status := r.Status
+		if r.LoadSettings {
+			status += " (refresh off: list --repair)"
+		}
+		out = append(out, []string{r.Name, r.Index, version, yesNo(r.Active), status,
 			yesNo(r.Exists), docs, dash(r.CodebaseID), formatTime(r.Created)})
 	}
 	return table(a.stdout, []string{"NAME", "INDEX", "VERSION", "ACTIVE", "STATUS", "EXISTS", "DOCS", "CODEBASE", "CREATED"}, out)
@@ -99,6 +103,9 @@ func (a *app) printRows(rows []host.VersionRow) error {
 // with an error), and lists rejected documents on stderr.
 func (a *app) printResults(results []host.Result) error {
 	for _, r := range results {
+		for _, n := range r.Notes {
+			a.logf("note: %s", a.cfg.Redact(n))
+		}
 		for _, f := range r.Failures {
 			a.logf("document %s of %s was rejected: %s", f.ID, target(r.Index, r.Version), a.cfg.Redact(f.Reason))
 		}
