@@ -56,6 +56,10 @@ type Config struct {
 	// a plugin that has not answered by then is killed with its children.
 	// Default: 0, meaning sdk.DefaultStartTimeout (10s).
 	PluginStartTimeout time.Duration
+	// ResumeOverlap is subtracted from the host's start time to make the
+	// checkpoint of an update whose source keeps no watermark of its own.
+	// Default: 0, meaning host.DefaultResumeOverlap (1m).
+	ResumeOverlap time.Duration
 }
 
 // Engine says how to reach the cluster.
@@ -107,8 +111,12 @@ type Bulk struct {
 	BatchSize int
 	// FlushBytes flushes a request at this size. Default: 5 MB.
 	FlushBytes int
-	// Retries of a request or an item on 429/5xx. Default: 5.
+	// Retries of a request on a 5xx or no answer. Default: 5.
 	Retries int
+	// BackpressureTimeout is how long 429s (too many requests) are
+	// retried while no document is accepted; past it the update fails.
+	// Default: 0, meaning the host's default (5m).
+	BackpressureTimeout time.Duration
 }
 
 // Options say where Load looks.
@@ -143,10 +151,12 @@ var settings = []setting{
 	{"codebase_command", "DEMHOST_CODEBASE_COMMAND", ""},
 	{"lock_timeout", "DEMHOST_LOCK_TIMEOUT", ""},
 	{"plugin_start_timeout", "DEMHOST_PLUGIN_START_TIMEOUT", ""},
+	{"resume_overlap", "DEMHOST_RESUME_OVERLAP", ""},
 	{"bulk.workers", "DEMHOST_BULK_WORKERS", ""},
 	{"bulk.batch_size", "DEMHOST_BULK_BATCH_SIZE", ""},
 	{"bulk.flush_bytes", "DEMHOST_BULK_FLUSH_BYTES", ""},
 	{"bulk.retries", "DEMHOST_BULK_RETRIES", ""},
+	{"bulk.backpressure_timeout", "DEMHOST_BULK_BACKPRESSURE_TIMEOUT", ""},
 }
 
 // FlagKeys maps the command-line flags that Load reads to their keys.
@@ -266,12 +276,26 @@ func (l *loader) build(plugins []rawPlugin) (*Config, error) {
 		}
 		c.PluginStartTimeout = d
 	}
+	if s := l.str("resume_overlap"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return nil, l.errorf("resume_overlap", "is not a duration such as 1m or 30s: %q", s)
+		}
+		c.ResumeOverlap = d
+	}
 	if s := l.str("lock_timeout"); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil {
 			return nil, l.errorf("lock_timeout", "is not a duration such as 30s or 2m: %q", s)
 		}
 		c.LockTimeout = d
+	}
+	if s := l.str("bulk.backpressure_timeout"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return nil, l.errorf("bulk.backpressure_timeout", "is not a duration such as 90s or 5m: %q", s)
+		}
+		c.Bulk.BackpressureTimeout = d
 	}
 	ints := []struct {
 		key string

@@ -44,7 +44,7 @@ func TestLoadFull(t *testing.T) {
 		EnvPrefix:       "qa1_",
 		CodebaseCommand: "echo v1.2.3",
 		LockTimeout:     45 * time.Second,
-		Bulk:            config.Bulk{Workers: 4, BatchSize: 500, FlushBytes: 1048576, Retries: 3},
+		Bulk:            config.Bulk{Workers: 4, BatchSize: 500, FlushBytes: 1048576, Retries: 3, BackpressureTimeout: 90 * time.Second},
 		Plugins: []config.Plugin{
 			{Name: "movies", Path: filepath.Join(dir, "bin/demhost-plugin-movies"), Config: map[string]any{
 				"synthetic": 1000, "idColumn": "movie_id", "nested": map[string]any{"camelCase": true},
@@ -168,6 +168,10 @@ func TestErrors(t *testing.T) {
 		{"bad_workers.yaml", []string{"bad_workers.yaml:2", "bulk.workers", "many"}},
 		{"bad_url.yaml", []string{"bad_url.yaml:2", "engine.urls", "ftp://admin:xxxxx@es:21"}},
 		{"bad_timeout.yaml", []string{"bad_timeout.yaml:1", "lock_timeout", "soon"}},
+		{"bad_overlap.yaml", []string{"bad_overlap.yaml:1", "resume_overlap", "a while"}},
+		{"negative_overlap.yaml", []string{"negative_overlap.yaml:1", "resume_overlap", "negative"}},
+		{"bad_backpressure.yaml", []string{"bad_backpressure.yaml:2", "bulk.backpressure_timeout", "forever"}},
+		{"negative_backpressure.yaml", []string{"negative_backpressure.yaml:2", "bulk.backpressure_timeout", "negative"}},
 		{"plugins_not_list.yaml", []string{"plugins_not_list.yaml:2", "plugins", "list"}},
 	}
 	for _, tt := range tests {

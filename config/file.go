@@ -34,9 +34,9 @@ func (e *Error) Error() string {
 
 // known lists the keys a file may hold, per mapping.
 var known = map[string][]string{
-	"":          {"engine", "registry", "env_prefix", "codebase_id", "codebase_command", "lock_timeout", "plugin_start_timeout", "bulk", "plugins"},
+	"":          {"engine", "registry", "env_prefix", "codebase_id", "codebase_command", "lock_timeout", "plugin_start_timeout", "resume_overlap", "bulk", "plugins"},
 	"engine":    {"urls", "kind", "username", "password", "api_key", "ca_file"},
-	"bulk":      {"workers", "batch_size", "flush_bytes", "retries"},
+	"bulk":      {"workers", "batch_size", "flush_bytes", "retries", "backpressure_timeout"},
 	"plugins[]": {"name", "path", "config"},
 }
 

@@ -41,8 +41,14 @@ func (l *loader) validate(c *Config) error {
 	if c.PluginStartTimeout < 0 {
 		return l.errorf("plugin_start_timeout", "must not be negative (0 means the default, 10s)")
 	}
+	if c.ResumeOverlap < 0 {
+		return l.errorf("resume_overlap", "must not be negative (0 means the default, 1m)")
+	}
 	if c.LockTimeout < 0 {
 		return l.errorf("lock_timeout", "must not be negative")
+	}
+	if c.Bulk.BackpressureTimeout < 0 {
+		return l.errorf("bulk.backpressure_timeout", "must not be negative")
 	}
 	for _, b := range []struct {
 		key string

@@ -79,11 +79,14 @@ func (a *app) openHost(ctx context.Context) (*session, error) {
 		Registry:   s.reg,
 		Engine:     s.eng,
 		Sources:    sources,
+		// 0 is the host's default too.
+		ResumeOverlap: a.cfg.ResumeOverlap,
 		Bulk: host.BulkConfig{
-			Workers:    a.cfg.Bulk.Workers,
-			BatchSize:  a.cfg.Bulk.BatchSize,
-			FlushBytes: a.cfg.Bulk.FlushBytes,
-			Retries:    a.cfg.Bulk.Retries,
+			Workers:             a.cfg.Bulk.Workers,
+			BatchSize:           a.cfg.Bulk.BatchSize,
+			FlushBytes:          a.cfg.Bulk.FlushBytes,
+			Retries:             a.cfg.Bulk.Retries,
+			BackpressureTimeout: a.cfg.Bulk.BackpressureTimeout,
 		},
 		Progress: a.stderr,
 		Terminal: isTerminal(a.stderr),
