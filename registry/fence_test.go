@@ -83,6 +83,15 @@ func TestLockLostWhenConnectionCut(t *testing.T) {
 
 	cut := time.Now()
 	proxy.Cut()
+	// Postgres frees the session lock of the cut connection, but whoever
+	// takes it must wait out the holder's lease, and a waiter whose
+	// timeout is shorter is told so.
+	c := open(t, direct, registry.WithLease(lease), registry.WithLockTimeout(lease/2))
+	_, err = c.Lock(ctx, env, "movies", holder.ID+2)
+	var le *registry.LockedError
+	if !errors.As(err, &le) || le.LeaseLeft <= 0 || le.ActionID != holder.ID {
+		t.Errorf("lock with a short timeout right after the cut: %v, want a LockedError naming action %d with its lease left", err, holder.ID)
+	}
 	acquired := make(chan time.Time, 1)
 	go func() {
 		lb, err := b.Lock(ctx, env, "movies", holder.ID+1)
