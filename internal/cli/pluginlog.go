@@ -104,8 +104,9 @@ func (o *pluginOutput) runningAction(ctx context.Context, index string) int64 {
 	if err != nil {
 		return 0
 	}
+	hostname, _ := os.Hostname()
 	for _, a := range acts {
-		if a.Status == registry.ActionInProgress && a.Pid == os.Getpid() {
+		if a.Status == registry.ActionInProgress && a.Pid == os.Getpid() && (a.Host == hostname || hostname == "") {
 			return a.ID
 		}
 	}
