@@ -34,6 +34,7 @@ type process struct {
 	mu     sync.Mutex
 	pid    int  // 0 until started
 	killed bool // Kill was called; a later Start fails
+	reaped bool // Wait returned: the pid may belong to another process now
 }
 
 var _ runner.Runner = (*process)(nil)
@@ -81,19 +82,23 @@ func (p *process) Start(context.Context) error {
 // Wait is called by go-plugin once both pipes have ended.
 func (p *process) Wait(context.Context) error {
 	err := p.cmd.Wait()
+	p.mu.Lock()
+	p.reaped = true
+	p.mu.Unlock()
 	p.close()
 	return err
 }
 
 // Kill ends the plugin's process group at once (SIGKILL), and closes its
 // pipes after pipeGrace. It may be called more than once, and before
-// Start.
+// Start; once Wait has reaped the plugin it does nothing, as its pid (and
+// so its group's id) may have been given to another process.
 func (p *process) Kill(context.Context) error {
 	p.mu.Lock()
 	p.killed = true
-	pid := p.pid
+	pid, reaped := p.pid, p.reaped
 	p.mu.Unlock()
-	if pid == 0 {
+	if pid == 0 || reaped {
 		return nil
 	}
 	killGroup(p.cmd.Process)
