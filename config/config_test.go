@@ -168,6 +168,8 @@ func TestErrors(t *testing.T) {
 		{"bad_workers.yaml", []string{"bad_workers.yaml:2", "bulk.workers", "many"}},
 		{"bad_url.yaml", []string{"bad_url.yaml:2", "engine.urls", "ftp://admin:xxxxx@es:21"}},
 		{"bad_timeout.yaml", []string{"bad_timeout.yaml:1", "lock_timeout", "soon"}},
+		{"bad_backpressure.yaml", []string{"bad_backpressure.yaml:2", "bulk.backpressure_timeout", "forever"}},
+		{"negative_backpressure.yaml", []string{"negative_backpressure.yaml:2", "bulk.backpressure_timeout", "negative"}},
 		{"bad_overlap.yaml", []string{"bad_overlap.yaml:1", "resume_overlap", "a while"}},
 		{"negative_overlap.yaml", []string{"negative_overlap.yaml:1", "resume_overlap", "negative"}},
 		{"bad_backpressure.yaml", []string{"bad_backpressure.yaml:2", "bulk.backpressure_timeout", "forever"}},

@@ -25,7 +25,8 @@ const maxFailures = 100
 // Each stream fills its own bulk buffer, taken from a pool of 2×Workers;
 // full buffers go to Workers senders, which post them and return them to
 // the pool. So at most Workers requests are in flight, and memory stays
-// bounded by the pool, whatever the number of documents.
+// bounded by the pool, whatever the number of documents. While the
+// engine answers 429, fewer are (see backpressure.go).
 type indexer struct {
 	eng   engine.Engine
 	index string
@@ -40,6 +41,18 @@ type indexer struct {
 
 	indexed, failed, deleted atomic.Int64
 
+	// lim bounds the requests in flight below Workers while the engine
+	// answers 429; retried counts every resend.
+	lim     *aimd
+	retried retryCounts
+	// lastAccepted is when the engine last settled a document (UnixNano);
+	// back-pressure gives up when it is BackpressureTimeout old.
+	lastAccepted atomic.Int64
+	// halt is closed when the run is interrupted: 429s are not retried
+	// any more, and abandoned counts the documents left unsent.
+	halt      <-chan struct{}
+	abandoned atomic.Int64
+
 	mu       sync.Mutex
 	failures []DocumentFailure
 }
@@ -50,11 +63,18 @@ func newIndexer(eng engine.Engine, index string, cfg BulkConfig, logf func(strin
 		logf = func(string, ...any) {}
 	}
 	pool := 2 * cfg.Workers
-	return &indexer{
+	ix := &indexer{
 		eng: eng, index: index, cfg: cfg, logf: logf, pool: pool,
 		free: make(chan *bulkBuf, pool),
 		send: make(chan *bulkBuf, pool),
+		lim:  newAIMD(cfg.Workers),
+		halt: make(chan struct{}),
 	}
+	ix.lim.onLower = func(limit int) {
+		logf("the engine is pushing back (429): requests in flight lowered to %d of %d", limit, cfg.Workers)
+	}
+	ix.lastAccepted.Store(time.Now().UnixNano())
+	return ix
 }
 
 // counts returns the running counts.
@@ -78,6 +98,14 @@ func (ix *indexer) run(ctx context.Context, src Source, req sdk.StreamRequest, n
 	if n < 1 {
 		n = 1
 	}
+	ix.halt = ctx.Done()
+	ix.lastAccepted.Store(time.Now().UnixNano())
+	defer func() {
+		if n := ix.abandoned.Load(); n > 0 {
+			ix.logf("interrupted while the engine pushed back (429): %s documents were not sent again; `update --resume` reads them again",
+				thousands(n))
+		}
+	}()
 	// The group's context is not cancelled by ctx: an interrupted run
 	// still posts what it has read. Only a fatal error cancels it.
 	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
@@ -245,6 +273,10 @@ func (ix *indexer) sender(ctx context.Context) error {
 // counts the outcome.
 func (ix *indexer) post(ctx context.Context, b *bulkBuf) error {
 	res, err := ix.bulk(ctx, b.body)
+	if errors.Is(err, errHalted) {
+		ix.noteAbandoned(b.len())
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -253,6 +285,7 @@ func (ix *indexer) post(ctx context.Context, b *bulkBuf) error {
 	if len(res.Failures) == 0 {
 		ix.indexed.Add(nIdx)
 		ix.deleted.Add(nDel)
+		ix.accepted(nIdx + nDel)
 		return nil
 	}
 	var retry []int
@@ -279,6 +312,7 @@ func (ix *indexer) post(ctx context.Context, b *bulkBuf) error {
 	}
 	ix.indexed.Add(nIdx)
 	ix.deleted.Add(nDel)
+	ix.accepted(int64(b.len() - len(retry)))
 	if len(retry) > 0 {
 		return ix.retryItems(ctx, b, retry, retryIDs)
 	}
@@ -286,24 +320,30 @@ func (ix *indexer) post(ctx context.Context, b *bulkBuf) error {
 }
 
 // retryItems resends, on their own, the items at the given positions of
-// b that came back 429, with backoff, until they pass or retries run out.
+// b that came back 429, with backoff, until they pass. A 429 never fails
+// a document: it gives up only when no document has been accepted for
+// BackpressureTimeout, and then fails the run.
 func (ix *indexer) retryItems(ctx context.Context, b *bulkBuf, pos []int, ids []string) error {
 	var body []byte
 	for attempt := 0; len(pos) > 0; attempt++ {
-		if attempt >= ix.cfg.Retries {
-			for _, id := range ids {
-				ix.fail(id, fmt.Sprintf("too many requests (429), still after %d retries", ix.cfg.Retries))
+		if err := ix.wait429(ctx, attempt, fmt.Errorf("%s items still answered 429, e.g. %q: %w",
+			thousands(int64(len(pos))), ids[0], engine.ErrTooManyRequests)); err != nil {
+			if errors.Is(err, errHalted) {
+				ix.noteAbandoned(len(pos))
+				return nil
 			}
-			return nil
+			return fmt.Errorf("bulk into %s: %w", ix.index, err)
 		}
-		if err := sleep(ctx, ix.backoff(attempt)); err != nil {
-			return err
-		}
+		ix.retried.items429.Add(int64(len(pos)))
 		body = body[:0]
 		for _, p := range pos {
 			body = append(body, b.item(p)...)
 		}
 		res, err := ix.bulk(ctx, body)
+		if errors.Is(err, errHalted) {
+			ix.noteAbandoned(len(pos))
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -328,26 +368,58 @@ func (ix *indexer) retryItems(ctx context.Context, b *bulkBuf, pos []int, ids []
 				ix.indexed.Add(1)
 			}
 		}
+		ix.accepted(int64(len(pos) - len(nextPos)))
 		pos, ids = nextPos, nextIDs
 	}
 	return nil
 }
 
-// bulk posts a body, retrying the whole request on 429 and 5xx.
+// bulk posts a body within the concurrency limit. A 429 on the whole
+// request is retried for as long as wait429 allows; a 5xx or no answer
+// (a timeout, a lost connection) is retried Retries times.
 func (ix *indexer) bulk(ctx context.Context, body []byte) (engine.BulkResult, error) {
-	for attempt := 0; ; attempt++ {
+	busy, broken := 0, 0
+	for {
+		round, err := ix.lim.acquire(ctx)
+		if err != nil {
+			return engine.BulkResult{}, fmt.Errorf("bulk into %s: %w", ix.index, err)
+		}
 		res, err := ix.eng.Bulk(ctx, ix.index, body)
-		if err == nil {
+		switch {
+		case err == nil:
+			ix.lim.release(round, loadOf(res))
 			return res, nil
-		}
-		retryable := errors.Is(err, engine.ErrTooManyRequests) || errors.Is(err, engine.ErrUnavailable)
-		if !retryable || attempt >= ix.cfg.Retries || ctx.Err() != nil {
+		case errors.Is(err, engine.ErrTooManyRequests):
+			ix.lim.release(round, rejected)
+			if werr := ix.wait429(ctx, busy, err); werr != nil {
+				if errors.Is(werr, errHalted) {
+					return res, werr
+				}
+				return res, fmt.Errorf("bulk into %s: %w", ix.index, werr)
+			}
+			busy++
+		case errors.Is(err, engine.ErrUnavailable) && ctx.Err() == nil && broken < ix.cfg.Retries:
+			ix.lim.release(round, neutral)
+			if err := sleep(ctx, ix.backoff(broken)); err != nil {
+				return res, fmt.Errorf("bulk into %s: %w", ix.index, err)
+			}
+			broken++
+		default:
+			ix.lim.release(round, neutral)
 			return res, fmt.Errorf("bulk into %s: %w", ix.index, err)
 		}
-		if err := sleep(ctx, ix.backoff(attempt)); err != nil {
-			return res, fmt.Errorf("bulk into %s: %w", ix.index, err)
+		ix.countRetry(err)
+	}
+}
+
+// loadOf says whether an answered request was pushed back on.
+func loadOf(res engine.BulkResult) outcome {
+	for _, f := range res.Failures {
+		if f.Status == 429 {
+			return rejected
 		}
 	}
+	return accepted
 }
 
 // backoff is RetryBackoff doubled per attempt, capped at 30s, with full

@@ -166,18 +166,24 @@ func TestIndexerRetriesOnly429Items(t *testing.T) {
 	}
 }
 
-func TestIndexerGivesUpOnItems(t *testing.T) {
+func TestIndexerNeverFails429Items(t *testing.T) {
 	t.Parallel()
-	eng := &fakeBulk{itemBusy: map[string]int{"p0-1": 100}}
+	// p0-1 comes back 429 eight times, more than Retries: a 429 is
+	// back-pressure, so it is resent until it passes, and counted.
+	eng := &fakeBulk{itemBusy: map[string]int{"p0-1": 8}}
 	ix := newIndexer(eng, "idx-1", fastRetries(BulkConfig{Workers: 2, Retries: 3}), nil)
 	if err := ix.run(context.Background(), &genSource{n: 4, batch: 4}, sdk.StreamRequest{Index: "idx"}, 1); err != nil {
 		t.Fatal(err)
 	}
-	if c := ix.counts(); c.Indexed != 3 || c.Failed != 1 || eng.seen["p0-1"] != 4 {
-		t.Fatalf("counts = %+v, p0-1 sent %d times; want 3 indexed, 1 failed after 1+3 sends", c, eng.seen["p0-1"])
+	if c := ix.counts(); c.Indexed != 4 || c.Failed != 0 || eng.seen["p0-1"] != 9 {
+		t.Fatalf("counts = %+v, p0-1 sent %d times; want 4 indexed, 0 failed after 1+8 sends", c, eng.seen["p0-1"])
 	}
-	if !strings.Contains(ix.failures[0].Reason, "429") {
-		t.Errorf("reason = %q", ix.failures[0].Reason)
+	r := ix.retries()
+	if r == nil || r.Items429 != 8 || r.Total() != 8 {
+		t.Fatalf("retries = %+v, want 8 item retries", r)
+	}
+	if got := ix.summary(); !strings.HasPrefix(got, "retries: 8 (429 items 8)") {
+		t.Errorf("summary = %q", got)
 	}
 }
 
