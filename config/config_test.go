@@ -168,8 +168,7 @@ func TestErrors(t *testing.T) {
 		{"bad_workers.yaml", []string{"bad_workers.yaml:2", "bulk.workers", "many"}},
 		{"bad_url.yaml", []string{"bad_url.yaml:2", "engine.urls", "ftp://admin:xxxxx@es:21"}},
 		{"bad_timeout.yaml", []string{"bad_timeout.yaml:1", "lock_timeout", "soon"}},
-		{"bad_backpressure.yaml", []string{"bad_backpressure.yaml:2", "bulk.backpressure_timeout", "forever"}},
-		{"negative_backpressure.yaml", []string{"negative_backpressure.yaml:2", "bulk.backpressure_timeout", "negative"}},
+		{"fractional_workers.yaml", []string{"fractional_workers.yaml:2", "bulk.workers", "2.5"}},
 		{"bad_overlap.yaml", []string{"bad_overlap.yaml:1", "resume_overlap", "a while"}},
 		{"negative_overlap.yaml", []string{"negative_overlap.yaml:1", "resume_overlap", "negative"}},
 		{"bad_backpressure.yaml", []string{"bad_backpressure.yaml:2", "bulk.backpressure_timeout", "forever"}},
@@ -270,5 +269,34 @@ func TestCodebaseCommandFailure(t *testing.T) {
 	_, err := c.ResolveCodebaseID(context.Background(), ".")
 	if err == nil || !strings.Contains(err.Error(), "codebase_command") || !strings.Contains(err.Error(), "oops") {
 		t.Errorf("error %v should name codebase_command and its stderr", err)
+	}
+}
+
+// TestRedactByPosition: a password equal to the user name (or the
+// database name) is hidden where it stands as a password, and the names
+// stay readable.
+func TestRedactByPosition(t *testing.T) {
+	t.Parallel()
+	c := &config.Config{
+		Registry: "postgres://demhost:demhost@127.0.0.1:5432/demhost?sslmode=disable",
+		Engine:   config.Engine{URLs: []string{"http://elastic:elastic@127.0.0.1:9200"}, Username: "admin", Password: "admin"},
+	}
+	tests := []struct{ in, want string }{
+		{"cannot open postgres://demhost:demhost@127.0.0.1:5432/demhost?sslmode=disable: role \"demhost\" does not exist",
+			"cannot open postgres://demhost:xxxxx@127.0.0.1:5432/demhost?sslmode=disable: role \"demhost\" does not exist"},
+		{"GET http://elastic:elastic@127.0.0.1:9200/: 401 for user elastic",
+			"GET http://elastic:xxxxx@127.0.0.1:9200/: 401 for user elastic"},
+		{"user=demhost password=demhost dbname=demhost", "user=demhost password=xxxxx dbname=demhost"},
+		{"authentication as admin failed", "authentication as admin failed"},
+	}
+	for _, tt := range tests {
+		if got := c.Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q)\n  = %q\nwant %q", tt.in, got, tt.want)
+		}
+	}
+	// A secret that is no one's name is still hidden wherever it appears.
+	c.Engine.Password = "s3cret-pass"
+	if got := c.Redact("auth failed with password s3cret-pass"); strings.Contains(got, "s3cret-pass") {
+		t.Errorf("Redact kept the engine password: %q", got)
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -296,6 +297,18 @@ func (l *loader) int(key string) (int, error) {
 			return 0, l.errorf(key, "must be a whole number, not %q", s)
 		}
 		return n, nil
+	}
+	switch f := v.(type) {
+	case float64:
+		if f != math.Trunc(f) || math.Abs(f) > math.MaxInt32 {
+			return 0, l.errorf(key, "must be a whole number, not %v", v)
+		}
+	case float32:
+		if float64(f) != math.Trunc(float64(f)) {
+			return 0, l.errorf(key, "must be a whole number, not %v", v)
+		}
+	case bool:
+		return 0, l.errorf(key, "must be a whole number, not %v", v)
 	}
 	n, err := cast.ToIntE(v)
 	if err != nil {

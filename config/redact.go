@@ -23,14 +23,26 @@ func RedactURL(s string) string {
 	return kvPassword.ReplaceAllString(s, "${1}"+Mask)
 }
 
-// Secrets returns the secret values of c: the engine password and API
-// key, and the passwords inside the registry DSN and engine URLs.
+// Secrets returns the secret values of c that Redact replaces wherever
+// their text appears: the engine password and API key, and the passwords
+// inside the registry DSN and engine URLs. A secret whose text is also
+// part of a name that is not secret (a user name, a host, a database: a
+// password equal to the user name, say) is left out, so that messages
+// keep those names; Redact still hides it where it stands as a password,
+// by its position in a URL or a password=… pair.
 func (c *Config) Secrets() []string {
+	names := c.publicNames()
 	var out []string
 	add := func(s string) {
-		if len(s) >= 3 { // replacing very short strings would mangle output
-			out = append(out, s)
+		if len(s) < 3 { // replacing very short strings would mangle output
+			return
 		}
+		for _, n := range names {
+			if strings.Contains(n, s) {
+				return
+			}
+		}
+		out = append(out, s)
 	}
 	add(c.Engine.Password)
 	add(c.Engine.APIKey)
@@ -47,6 +59,26 @@ func (c *Config) Secrets() []string {
 	}
 	return out
 }
+
+// publicNames are the parts of c's URLs and credentials that are not
+// secret and may appear in messages.
+func (c *Config) publicNames() []string {
+	names := []string{c.Engine.Username}
+	for _, s := range append([]string{c.Registry}, c.Engine.URLs...) {
+		if u, err := url.Parse(s); err == nil && u.Scheme != "" {
+			names = append(names, u.Hostname(), strings.TrimPrefix(u.Path, "/"))
+			if u.User != nil {
+				names = append(names, u.User.Username())
+			}
+		}
+		for _, m := range kvPublic.FindAllStringSubmatch(s, -1) {
+			names = append(names, strings.Trim(m[2], "'"))
+		}
+	}
+	return names
+}
+
+var kvPublic = regexp.MustCompile(`(?i)\b(user|host|dbname)\s*=\s*('[^']*'|\S+)`)
 
 // Redact hides every secret of c inside s, and the password of any URL
 // in s. Use it on every error and line that may quote configuration.

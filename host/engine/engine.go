@@ -92,7 +92,7 @@ type Engine interface {
 	// It returns ErrAlreadyExists when the index exists.
 	CreateIndex(ctx context.Context, index string, body []byte) error
 	// DeleteIndices deletes the named indices. A name containing '*', '?'
-	// or ',' or "_all" is refused with ErrRejected before any request.
+	// or ',', or that is "_all", is refused with ErrRejected before any request.
 	// A missing index is ErrNotFound.
 	DeleteIndices(ctx context.Context, indices ...string) error
 	// Exists says whether an index (or alias) of that name exists.

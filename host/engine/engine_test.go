@@ -62,7 +62,9 @@ func newSuite(t *testing.T, te testenv.Engine) *suite {
 	}
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
-	s := &suite{eng: eng, rec: rec, prefix: "t" + hex.EncodeToString(b) + "_", kind: engine.Kind(te.Name), url: te.URL}
+	// The prefix holds "_all" on purpose: only the whole word _all means
+	// every index, and a prefix such as flt_all_ is valid.
+	s := &suite{eng: eng, rec: rec, prefix: "t" + hex.EncodeToString(b) + "_all_", kind: engine.Kind(te.Name), url: te.URL}
 	t.Cleanup(func() {
 		ctx := context.Background()
 		stats, err := eng.ListIndices(ctx, s.prefix)

@@ -30,9 +30,11 @@ type aliasMap map[string]struct {
 
 // listPattern is the GET-only pattern for ListIndices, or "" for all.
 func listPattern(prefix string) (string, error) {
-	if strings.ContainsAny(prefix, "*?,") || strings.Contains(prefix, "_all") {
+	// Only the whole word _all means every index; "flt_all_*" is a
+	// pattern like any other.
+	if strings.ContainsAny(prefix, "*?,") || prefix == "_all" {
 		return "", &Error{Op: "list indices", Index: prefix,
-			Reason: "prefix must not contain '*', '?', ',' or _all", Err: ErrRejected}
+			Reason: "prefix must not contain '*', '?' or ',', nor be _all", Err: ErrRejected}
 	}
 	if prefix == "" {
 		return "", nil

@@ -126,4 +126,3 @@ func TestKilledLoadSettingsRestored(t *testing.T) {
 		t.Errorf("list after the update: %+v, want ready with 400,000 documents", row)
 	}
 }
-
