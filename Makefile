@@ -7,6 +7,7 @@ PLUGINS   := movies sqltable omdb
 PG_DSN    := postgres://demhost:demhost@127.0.0.1:5432/demhost?sslmode=disable
 export DEMHOST_TEST_ES_URL ?= http://127.0.0.1:9200
 export DEMHOST_TEST_OS_URL ?= http://127.0.0.1:9201
+export DEMHOST_TEST_ES_TINY_URL ?= http://127.0.0.1:9203
 export DEMHOST_TEST_PG_DSN ?= $(PG_DSN)
 
 .PHONY: all build services services-stop services-status test test-unit test-slow \
@@ -20,7 +21,8 @@ build:
 	$(GO) build -buildvcs=auto -o $(BIN)/demhost ./cmd/demhost
 	@for p in $(PLUGINS); do $(GO) build -o $(BIN)/demhost-plugin-$$p ./plugins/$$p || exit 1; done
 
-## services: install (when missing) and start Postgres, Elasticsearch, OpenSearch on 127.0.0.1
+## services: install (when missing) and start Postgres, Elasticsearch, OpenSearch, and the
+## es_fault node (Elasticsearch with a 1-thread write pool, for the back-pressure test) on 127.0.0.1
 services:
 	@bash scripts/services/services.sh start
 

