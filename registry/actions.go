@@ -183,6 +183,28 @@ func (r *Registry) Action(ctx context.Context, id int64) (Action, error) {
 	return acts[0], nil
 }
 
+// Children returns the actions whose parent is id, in the order they ran.
+func (r *Registry) Children(ctx context.Context, id int64) ([]Action, error) {
+	rows, err := r.db.QueryContext(ctx, r.q(`SELECT `+actionColumns+` FROM actions WHERE parent_id = ? ORDER BY id`), id)
+	if err != nil {
+		return nil, fmt.Errorf("children of action %d: %w", id, err)
+	}
+	defer rows.Close()
+	var out []Action
+	for rows.Next() {
+		a, err := scanAction(rows)
+		if err != nil {
+			return nil, fmt.Errorf("children of action %d: %w", id, err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("children of action %d: %w", id, err)
+	}
+	r.settle(ctx, out)
+	return out, nil
+}
+
 // History lists the actions of f.Env (optionally of one index), newest
 // first. Those still queued or in progress whose process is gone are
 // marked abandoned first (see MarkAbandoned); on a read-only registry they

@@ -94,13 +94,19 @@ type historyAction struct {
 	Argv       []string        `json:"argv,omitempty"`
 	Params     json.RawMessage `json:"params,omitempty"`
 	Error      string          `json:"error,omitempty"`
+	// Log is what the action recorded as it ran: its decisions (the
+	// checkpoint it resumed from, a flag it ignored), retries, rejected
+	// documents and its plugin's warnings.
+	Log []string `json:"log,omitempty"`
+	// Children are the actions of a parent, in `history ID` only.
+	Children []historyAction `json:"children,omitempty"`
 }
 
 func (a *app) historyCommand() *cobra.Command {
 	var limit int
 	cmd := &cobra.Command{
-		Use:   "history [INDEX | VERSION]",
-		Short: "The recorded actions, newest first",
+		Use:   "history [INDEX | VERSION | ID]",
+		Short: "The recorded actions, newest first; history ID shows one action whole, with its log and children",
 		Args:  args(cobra.MaximumNArgs(1)),
 	}
 	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many actions")
@@ -118,6 +124,9 @@ func (a *app) historyCommand() *cobra.Command {
 		version := 0
 		if len(names) == 1 {
 			t, err := a.resolveForHistory(ctx, reg, names[0])
+			if id, perr := strconv.ParseInt(names[0], 10, 64); errors.Is(err, registry.ErrUnknownName) && perr == nil && id > 0 {
+				return a.printAction(ctx, reg, id)
+			}
 			if err != nil {
 				return err
 			}
@@ -151,26 +160,103 @@ func (a *app) resolveForHistory(ctx context.Context, reg *registry.Registry, wor
 	return t, err
 }
 
+// historyOf renders one recorded action, its secrets redacted.
+func (a *app) historyOf(x registry.Action) historyAction {
+	end := time.Now()
+	if x.EndedAt != nil {
+		end = *x.EndedAt
+	}
+	argv := make([]string, len(x.Argv))
+	for i, s := range x.Argv {
+		argv[i] = a.cfg.Redact(s)
+	}
+	var log []string
+	for _, line := range strings.Split(strings.TrimRight(x.Log, "\n"), "\n") {
+		if line != "" {
+			log = append(log, a.cfg.Redact(line))
+		}
+	}
+	return historyAction{
+		ID: x.ID, ParentID: x.ParentID, Kind: string(x.Kind), Index: x.Index, Version: x.Version,
+		Target: target(x.Index, x.Version), Status: string(x.Status), StartedAt: x.StartedAt, EndedAt: x.EndedAt,
+		DurationMS: end.Sub(x.StartedAt).Milliseconds(), Indexed: x.Indexed, Failed: x.Failed, Deleted: x.Deleted,
+		Host: x.Host, User: x.User, CodebaseID: x.CodebaseID, Argv: argv, Params: x.Params, Error: a.cfg.Redact(x.Error),
+		Log: log,
+	}
+}
+
+// printAction is `history ID`: one action whole, with its log lines and
+// its children.
+func (a *app) printAction(ctx context.Context, reg *registry.Registry, id int64) error {
+	x, err := reg.Action(ctx, id)
+	if errors.Is(err, registry.ErrNotFound) || (err == nil && x.Env != a.cfg.EnvPrefix) {
+		return usageError("no action %d in environment %s; `history` lists the recorded actions", id, quotePrefix(a.cfg.EnvPrefix))
+	}
+	if err != nil {
+		return fmt.Errorf("read action %d: %w", id, err)
+	}
+	kids, err := reg.Children(ctx, id)
+	if err != nil {
+		return err
+	}
+	h := a.historyOf(x)
+	for _, k := range kids {
+		h.Children = append(h.Children, a.historyOf(k))
+	}
+	if a.output == "json" {
+		return writeJSON(a.stdout, h)
+	}
+	w := a.stdout
+	started := h.StartedAt
+	fmt.Fprintf(w, "action    %d %s %s\n", h.ID, h.Kind, h.Target)
+	fmt.Fprintf(w, "status    %s\n", h.Status)
+	if h.ParentID != 0 {
+		fmt.Fprintf(w, "parent    %d\n", h.ParentID)
+	}
+	fmt.Fprintf(w, "started   %s, took %s\n", formatTime(&started), formatDuration(time.Duration(h.DurationMS)*time.Millisecond))
+	fmt.Fprintf(w, "docs      %s\n", historyDocs(h))
+	fmt.Fprintf(w, "by        %s on %s, codebase %s\n", dash(h.User), dash(h.Host), dash(h.CodebaseID))
+	if len(h.Argv) > 0 {
+		fmt.Fprintf(w, "command   %s\n", strings.Join(h.Argv, " "))
+	}
+	if len(h.Params) > 0 && string(h.Params) != "{}" {
+		fmt.Fprintf(w, "params    %s\n", h.Params)
+	}
+	if h.Error != "" {
+		fmt.Fprintf(w, "error     %s\n", h.Error)
+	}
+	if len(h.Log) > 0 {
+		fmt.Fprintln(w, "log")
+		for _, l := range h.Log {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
+	if len(h.Children) > 0 {
+		fmt.Fprintln(w, "children")
+		rows := make([][]string, 0, len(h.Children))
+		for _, c := range h.Children {
+			rows = append(rows, []string{strconv.FormatInt(c.ID, 10), c.Kind, c.Target, c.Status,
+				formatDuration(time.Duration(c.DurationMS) * time.Millisecond), historyDocs(c), dash(truncate(oneLine(c.Error), 80))})
+		}
+		return table(w, []string{"ID", "KIND", "TARGET", "STATUS", "DURATION", "DOCS", "ERROR"}, rows)
+	}
+	return nil
+}
+
+func quotePrefix(p string) string {
+	if p == "" {
+		return "(no prefix)"
+	}
+	return p
+}
+
 func (a *app) printHistory(actions []registry.Action, version int) error {
 	out := make([]historyAction, 0, len(actions))
 	for _, x := range actions {
 		if version > 0 && x.Version != version {
 			continue
 		}
-		end := time.Now()
-		if x.EndedAt != nil {
-			end = *x.EndedAt
-		}
-		argv := make([]string, len(x.Argv))
-		for i, s := range x.Argv {
-			argv[i] = a.cfg.Redact(s)
-		}
-		out = append(out, historyAction{
-			ID: x.ID, ParentID: x.ParentID, Kind: string(x.Kind), Index: x.Index, Version: x.Version,
-			Target: target(x.Index, x.Version), Status: string(x.Status), StartedAt: x.StartedAt, EndedAt: x.EndedAt,
-			DurationMS: end.Sub(x.StartedAt).Milliseconds(), Indexed: x.Indexed, Failed: x.Failed, Deleted: x.Deleted,
-			Host: x.Host, User: x.User, CodebaseID: x.CodebaseID, Argv: argv, Params: x.Params, Error: a.cfg.Redact(x.Error),
-		})
+		out = append(out, a.historyOf(x))
 	}
 	if a.output == "json" {
 		return writeJSON(a.stdout, out)

@@ -89,9 +89,14 @@ type jsonResult struct {
 	Version int    `json:"version"`
 	Message string `json:"message"`
 	Changed bool   `json:"changed"`
-	Counts  struct {
-		Indexed, Failed, Deleted int64
-	} `json:"counts"`
+	Counts         // flat in the JSON, as in history
+}
+
+// Counts are a result's document counts, flat in -o json.
+type Counts struct {
+	Indexed int64 `json:"indexed"`
+	Failed  int64 `json:"failed"`
+	Deleted int64 `json:"deleted"`
 }
 
 type jsonRow struct {

@@ -2,7 +2,9 @@ package cli_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -101,4 +103,80 @@ func TestHistoryParentAndChildren(t *testing.T) {
 func jsonID(id int64) string {
 	b, _ := json.Marshal(id)
 	return string(b)
+}
+
+// TestDecisionsReachTheUser: an update whose --start the source cannot
+// honour says so on stderr and in -o json; the result and history JSON
+// share one schema; `history ID` shows the action's log lines and its
+// children.
+func TestDecisionsReachTheUser(t *testing.T) {
+	t.Parallel()
+	_, movies := binaries(t)
+	url := testenv.ElasticsearchURL(t)
+	demhost, _ := inProcess(t, url, movies)
+	demhost(0, "create", "movies")
+	demhost(0, "activate", "movies")
+
+	r := demhost(0, "update", "movies", "--start", "2025-01-01 00:00")
+	if !strings.Contains(r.stderr, "note: source movies cannot read changes since a time, so --start was ignored") {
+		t.Errorf("update --start on a source without since: stderr %q does not say --start was ignored", r.stderr)
+	}
+	var res []map[string]any
+	r = demhost(0, "update", "movies", "--start", "2025-01-01 00:00", "-o", "json")
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || len(res) != 1 {
+		t.Fatalf("update -o json: %v: %q", err, r.stdout)
+	}
+	var hist []map[string]any
+	if err := json.Unmarshal([]byte(demhost(0, "history", "-o", "json").stdout), &hist); err != nil || len(hist) == 0 {
+		t.Fatalf("history -o json: %v", err)
+	}
+	for _, key := range []string{"indexed", "failed", "deleted", "duration_ms", "kind", "target"} {
+		if _, ok := res[0][key]; !ok {
+			t.Errorf("update -o json has no %q: %v", key, res[0])
+		}
+		if _, ok := hist[0][key]; !ok {
+			t.Errorf("history -o json has no %q: %v", key, hist[0])
+		}
+	}
+	if res[0]["indexed"].(float64) != 100 || res[0]["counts"] != nil || res[0]["duration"] != nil {
+		t.Errorf("update -o json = %v; want indexed 100 and no counts/duration keys", res[0])
+	}
+	if notes, _ := res[0]["notes"].([]any); len(notes) != 1 || !strings.Contains(notes[0].(string), "--start was ignored") {
+		t.Errorf("update -o json notes = %v", res[0]["notes"])
+	}
+	if log, _ := hist[0]["log"].([]any); len(log) == 0 || !strings.Contains(fmt.Sprint(log), "--start was ignored") {
+		t.Errorf("history -o json log = %v, want the decision", hist[0]["log"])
+	}
+
+	// history ID: one action whole.
+	id := int64(hist[0]["id"].(float64))
+	r = demhost(0, "history", strconv.FormatInt(id, 10))
+	for _, want := range []string{"status    complete", "log", "--start was ignored", "100 indexed"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("history %d does not show %q:\n%s", id, want, r.stdout)
+		}
+	}
+	// A parent shows its children.
+	demhost(0, "create", "movies", "--force")
+	demhost(0, "create", "movies", "--force")
+	demhost(0, "update", "movies", "--newer")
+	var parent struct {
+		ID       int64 `json:"id"`
+		Children []struct {
+			Target string `json:"target"`
+		} `json:"children"`
+	}
+	hist = nil
+	json.Unmarshal([]byte(demhost(0, "history", "-o", "json").stdout), &hist)
+	for _, h := range hist {
+		if h["parent_id"] == nil && h["kind"] == "update" {
+			r = demhost(0, "history", fmt.Sprint(int64(h["id"].(float64))), "-o", "json")
+			break
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &parent); err != nil || len(parent.Children) != 2 ||
+		parent.Children[0].Target != "movies-2" || parent.Children[1].Target != "movies-3" {
+		t.Errorf("history of the parent update = %+v (%v), want children movies-2 and movies-3", parent, err)
+	}
+	checkOneLineError(t, demhost(2, "history", "999999"), "no action 999999")
 }

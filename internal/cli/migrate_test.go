@@ -17,20 +17,22 @@ func TestMigrate(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			demhost, prefix := inProcess(t, e.URL, movies)
-			type counts struct{ Indexed int64 }
+			type counts struct {
+				Indexed int64 `json:"indexed"`
+			}
 			var rs []struct {
 				Kind    string `json:"kind"`
 				Version int    `json:"version"`
 				Changed bool   `json:"changed"`
 				Message string `json:"message"`
-				Counts  counts `json:"counts"`
+				counts
 			}
 			demhost(0, "create", "movies")
 			demhost(0, "activate", "movies")
 			if err := json.Unmarshal([]byte(demhost(0, "update", "movies", "-o", "json").stdout), &rs); err != nil || len(rs) != 1 {
 				t.Fatalf("update: %v: %+v", err, rs)
 			}
-			loaded := rs[0].Counts.Indexed
+			loaded := rs[0].Indexed
 			if loaded == 0 {
 				t.Fatal("update loaded no documents")
 			}
@@ -43,7 +45,7 @@ func TestMigrate(t *testing.T) {
 			if err := json.Unmarshal([]byte(r.stdout), &rs); err != nil {
 				t.Fatalf("migrate: %v: %q", err, r.stdout)
 			}
-			if len(rs) != 1 || rs[0].Kind != "migrate" || rs[0].Version != 2 || rs[0].Counts.Indexed != loaded || !rs[0].Changed {
+			if len(rs) != 1 || rs[0].Kind != "migrate" || rs[0].Version != 2 || rs[0].Indexed != loaded || !rs[0].Changed {
 				t.Fatalf("migrate = %+v, want %d documents copied into movies-2", rs, loaded)
 			}
 

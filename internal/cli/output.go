@@ -111,10 +111,11 @@ func (a *app) printResults(results []host.Result) error {
 		}
 	}
 	if a.output == "json" {
-		if results == nil {
-			results = []host.Result{}
+		out := make([]resultJSON, 0, len(results))
+		for _, r := range results {
+			out = append(out, a.resultJSON(r))
 		}
-		return writeJSON(a.stdout, results)
+		return writeJSON(a.stdout, out)
 	}
 	if len(results) == 0 {
 		return nil
@@ -129,6 +130,43 @@ func (a *app) printResults(results []host.Result) error {
 			formatDuration(r.Duration), a.cfg.Redact(r.Message)})
 	}
 	return table(a.stdout, []string{"ACTION", "TARGET", "CHANGED", "DOCS", "DURATION", "MESSAGE"}, out)
+}
+
+// resultJSON is one action's result in -o json: the same names as a line
+// of history -o json (flat counts, duration_ms), so a script reads both
+// the same way.
+type resultJSON struct {
+	ActionID   int64                  `json:"action_id"`
+	ParentID   int64                  `json:"parent_id,omitempty"`
+	Kind       string                 `json:"kind"`
+	Index      string                 `json:"index"`
+	Version    int                    `json:"version,omitempty"`
+	Target     string                 `json:"target"`
+	Changed    bool                   `json:"changed"`
+	Message    string                 `json:"message"`
+	Notes      []string               `json:"notes,omitempty"`
+	DurationMS int64                  `json:"duration_ms"`
+	Indexed    int64                  `json:"indexed"`
+	Failed     int64                  `json:"failed"`
+	Deleted    int64                  `json:"deleted"`
+	Failures   []host.DocumentFailure `json:"failures,omitempty"`
+	Retries    *host.Retries          `json:"retries,omitempty"`
+}
+
+func (a *app) resultJSON(r host.Result) resultJSON {
+	out := resultJSON{
+		ActionID: r.ActionID, ParentID: r.ParentID, Kind: r.Kind, Index: r.Index, Version: r.Version,
+		Target: target(r.Index, r.Version), Changed: r.Changed, Message: a.cfg.Redact(r.Message),
+		DurationMS: r.Duration.Milliseconds(), Indexed: r.Counts.Indexed, Failed: r.Counts.Failed, Deleted: r.Counts.Deleted,
+		Retries: r.Retries,
+	}
+	for _, n := range r.Notes {
+		out.Notes = append(out.Notes, a.cfg.Redact(n))
+	}
+	for _, f := range r.Failures {
+		out.Failures = append(out.Failures, host.DocumentFailure{ID: f.ID, Reason: a.cfg.Redact(f.Reason)})
+	}
+	return out
 }
 
 func target(index string, version int) string {
