@@ -175,7 +175,7 @@ func (s *pluginSource) Stream(ctx context.Context, req *sdk.StreamRequest, fn fu
 	err := s.Plugin.Stream(ctx, req, fn)
 	if errors.Is(err, sdk.ErrPluginCrashed) && !s.out.verbose {
 		if id != 0 {
-			return fmt.Errorf("%w; run with -v for its stack trace (kept in the log of action %d)", err, id)
+			return fmt.Errorf("%w; run with -v for its stack trace, or see `demhost history %d`", err, id)
 		}
 		return fmt.Errorf("%w; run with -v for its stack trace", err)
 	}

@@ -132,7 +132,7 @@ func TestPluginCrashIsOneSentence(t *testing.T) {
 	r := e.run(1, "update", "items-1")
 	lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
 	last := lines[len(lines)-1]
-	for _, w := range []string{"demhost: ", `plugin "items"`, "crashed (panic: boom at document 1000", "run with -v for its stack trace"} {
+	for _, w := range []string{"demhost: ", `plugin "items"`, "crashed (panic: boom at document 1000", "run with -v for its stack trace, or see `demhost history "} {
 		if !strings.Contains(last, w) {
 			t.Errorf("error line %q lacks %q", last, w)
 		}
