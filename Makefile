@@ -7,6 +7,8 @@ PLUGINS   := movies sqltable omdb
 PG_DSN    := postgres://demhost:demhost@127.0.0.1:5432/demhost?sslmode=disable
 export DEMHOST_TEST_ES_URL ?= http://127.0.0.1:9200
 export DEMHOST_TEST_OS_URL ?= http://127.0.0.1:9201
+# estest.New(t) without options, as an application calls it, uses this engine.
+export DEMHOST_TEST_ENGINE_URL ?= $(DEMHOST_TEST_ES_URL)
 export DEMHOST_TEST_ES_TINY_URL ?= http://127.0.0.1:9203
 export DEMHOST_TEST_PG_DSN ?= $(PG_DSN)
 
