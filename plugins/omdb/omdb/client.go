@@ -25,8 +25,10 @@ const maxBackoff = 30 * time.Second
 var (
 	// ErrNotFound: OMDb answered "Movie not found!" or another per-movie error.
 	ErrNotFound = errors.New("not found")
-	// ErrInvalidKey: OMDb rejected the API key or its request limit was reached.
+	// ErrInvalidKey: OMDb rejected the API key.
 	ErrInvalidKey = errors.New("rejected API key")
+	// ErrRequestLimit: the API key's daily request limit is reached.
+	ErrRequestLimit = errors.New("request limit of the API key reached")
 )
 
 // lookup is one request: by IMDb id ("i") or by title ("t").
@@ -84,7 +86,8 @@ type client struct {
 	retries int
 	backoff time.Duration
 	limit   *limiter
-	cache   string // "" when off
+	cache   string        // "" when off
+	ttl     time.Duration // a cached record older than this is fetched again; 0: never
 }
 
 func (c *client) cachePath(l lookup) string {
@@ -95,12 +98,15 @@ func (c *client) cachePath(l lookup) string {
 	return filepath.Join(c.cache, l.param+"-"+hex.EncodeToString(sum[:12])+".json")
 }
 
-// get returns OMDb's JSON record for l, from the cache when present.
+// get returns OMDb's JSON record for l, from the cache when present and
+// younger than the cache's time to live.
 func (c *client) get(ctx context.Context, l lookup) ([]byte, error) {
 	path := c.cachePath(l)
 	if path != "" {
-		if b, err := os.ReadFile(path); err == nil && json.Valid(b) {
-			return b, nil
+		if st, err := os.Stat(path); err == nil && (c.ttl == 0 || time.Since(st.ModTime()) < c.ttl) {
+			if b, err := os.ReadFile(path); err == nil && json.Valid(b) {
+				return b, nil
+			}
 		}
 	}
 	body, err := c.fetch(ctx, l)
@@ -224,7 +230,9 @@ func checkAnswer(body []byte, l lookup) ([]byte, error) {
 		return body, nil
 	}
 	switch a.Error {
-	case "Invalid API key!", "No API key provided.", "Request limit reached!":
+	case "Request limit reached!":
+		return nil, fmt.Errorf("fetch %s: OMDb says %q: %w", l, a.Error, ErrRequestLimit)
+	case "Invalid API key!", "No API key provided.":
 		return nil, fmt.Errorf("fetch %s: OMDb says %q: %w", l, a.Error, ErrInvalidKey)
 	case "":
 		return nil, fmt.Errorf("fetch %s: OMDb answered without a movie or an error", l)

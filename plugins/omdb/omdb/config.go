@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	sdk "github.com/demhost/demhost/plugin-sdk"
 )
@@ -42,6 +43,10 @@ type Config struct {
 	// CacheDir holds one JSON file per fetched movie; the default is
 	// <user cache dir>/demhost/omdb. "off" disables the cache.
 	CacheDir string `json:"cache_dir"`
+	// CacheTTL is how long a cached record is used before it is fetched
+	// again (ratings and votes change); a duration such as "720h". The
+	// default is 30 days; "0" keeps records for good.
+	CacheTTL Duration `json:"cache_ttl"`
 	// Index is the index name; the default is "omdb".
 	Index string `json:"index"`
 }
@@ -118,8 +123,42 @@ func parseConfig(raw json.RawMessage, getenv func(string) string) (Config, error
 		}
 		cfg.CacheDir = filepath.Join(dir, "demhost", "omdb")
 	}
+	switch {
+	case cfg.CacheTTL.Duration < 0:
+		return cfg, &ConfigError{"cache_ttl", fmt.Sprintf("%s is negative", cfg.CacheTTL.Duration)}
+	case !cfg.CacheTTL.set:
+		cfg.CacheTTL.Duration = DefaultCacheTTL
+	}
 	if cfg.Index == "" {
 		cfg.Index = DefaultIndex
 	}
 	return cfg, nil
+}
+
+// DefaultCacheTTL is how long a cached record is used unless configured.
+const DefaultCacheTTL = 30 * 24 * time.Hour
+
+// Duration is a duration written in JSON as a string such as "720h", or 0.
+type Duration struct {
+	time.Duration
+	set bool
+}
+
+// UnmarshalJSON reads "720h", "30m", 0 or "0".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	d.set = true
+	if string(b) == "0" || string(b) == `"0"` {
+		d.Duration = 0
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("key \"cache_ttl\": want a duration such as \"720h\", got %s", b)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("key \"cache_ttl\": want a duration such as \"720h\": %v", err)
+	}
+	d.Duration = v
+	return nil
 }

@@ -64,7 +64,7 @@ func ParseRecord(body []byte) (Movie, error) {
 		Directors: list(r.Director),
 		Writers:   list(r.Writer),
 		Actors:    list(r.Actors),
-		Languages: list(r.Language),
+		Languages: without(list(r.Language), "None"), // OMDb's word for a silent film
 		Countries: list(r.Country),
 		IMDbID:    r.IMDbID,
 		Type:      value(r.Type),
@@ -90,6 +90,20 @@ func value(s string) string {
 		return ""
 	}
 	return s
+}
+
+// without returns xs without the entries equal to drop.
+func without(xs []string, drop string) []string {
+	out := xs[:0]
+	for _, x := range xs {
+		if x != drop {
+			out = append(out, x)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // list splits "A, B (screenplay), A" into ["A", "B"]: parenthesised roles

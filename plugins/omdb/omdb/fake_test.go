@@ -42,6 +42,9 @@ type fakeOMDb struct {
 	times     []time.Time
 }
 
+// limitedKey is a valid key whose daily limit is used up.
+const limitedKey = "limited-key-123"
+
 func newFake(t *testing.T) *fakeOMDb {
 	f := &fakeOMDb{
 		byID:      map[string]string{"tt1375666": inception},
@@ -71,6 +74,9 @@ func (f *fakeOMDb) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	switch {
+	case q.Get("apikey") == limitedKey:
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"Response":"False","Error":"Request limit reached!"}`)
 	case q.Get("apikey") != testKey:
 		w.WriteHeader(http.StatusUnauthorized)
 		fmt.Fprint(w, `{"Response":"False","Error":"Invalid API key!"}`)

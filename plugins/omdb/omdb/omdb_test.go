@@ -216,6 +216,8 @@ func TestBadConfig(t *testing.T) {
 		{"empty title", `{"api_key":"k","titles":[" "]}`, "titles", noEnv},
 		{"negative rate", `{"api_key":"k","ids":["tt1"],"rate_limit_per_sec":-1}`, "rate_limit_per_sec", noEnv},
 		{"negative retries", `{"api_key":"k","ids":["tt1"],"retries":-1}`, "retries", noEnv},
+		{"negative cache ttl", `{"api_key":"k","ids":["tt1"],"cache_ttl":"-1h"}`, "cache_ttl", noEnv},
+		{"bad cache ttl", `{"api_key":"k","ids":["tt1"],"cache_ttl":"a month"}`, "", noEnv},
 		{"unknown key", `{"api_key":"k","ids":["tt1"],"plot":true}`, "", noEnv},
 		{"key from env", `{"ids":["tt1"],"cache_dir":"off"}`, "ok", env},
 	}

@@ -82,7 +82,7 @@ func (s *Source) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sdk
 	s.cfg = cfg
 	s.client = &client{
 		http: s.http, base: base, key: cfg.APIKey, retries: *cfg.Retries,
-		backoff: s.backoff, limit: newLimiter(cfg.RateLimitPerSec), cache: cache,
+		backoff: s.backoff, limit: newLimiter(cfg.RateLimitPerSec), cache: cache, ttl: cfg.CacheTTL.Duration,
 	}
 	s.items = s.items[:0]
 	for _, id := range cfg.IDs {
@@ -135,6 +135,9 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 		}
 		if errors.Is(err, ErrInvalidKey) {
 			return fmt.Errorf("omdb: index %s: %w; check config key \"api_key\" or %s", s.cfg.Index, err, APIKeyEnv)
+		}
+		if errors.Is(err, ErrRequestLimit) {
+			return fmt.Errorf("omdb: index %s: %w; the key is valid, so wait for OMDb to reset its daily limit, or use a key with a higher limit (lookups cached so far are kept)", s.cfg.Index, err)
 		}
 		if err != nil {
 			return fmt.Errorf("omdb: index %s: %w", s.cfg.Index, err)
