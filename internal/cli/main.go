@@ -83,6 +83,13 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	go func() {
 		select {
 		case <-ctx.Done():
+			// Main's own stop() at return also ends ctx, just after done
+			// closes; only a signal while the command runs is reported.
+			select {
+			case <-done:
+				return
+			default:
+			}
 			stop() // a second signal kills at once
 			fmt.Fprintln(stderr, "demhost: interrupted; stopping and recording the action (signal again to force)")
 		case <-done:
