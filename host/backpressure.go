@@ -100,7 +100,7 @@ var errHalted = errors.New("interrupted during back-pressure")
 // deleted, or failed for good): the run is making progress.
 func (ix *indexer) accepted(n int64) {
 	if n > 0 {
-		ix.lastAccepted.Store(time.Now().UnixNano())
+		ix.lastAccepted.Store(int64(time.Since(ix.epoch)))
 	}
 }
 
@@ -111,11 +111,12 @@ func (ix *indexer) wait429(ctx context.Context, attempt int, cause error) error 
 	if ix.interrupted() {
 		return errHalted
 	}
-	idle := time.Since(time.Unix(0, ix.lastAccepted.Load()))
+	idle := time.Since(ix.epoch) - time.Duration(ix.lastAccepted.Load())
 	left := ix.cfg.BackpressureTimeout - idle
 	if left <= 0 {
 		return fmt.Errorf("no document accepted for %s while the engine answered 429 (too many requests); "+
-			"the cluster is overloaded or its write queue too small: lower the workers or raise the back-pressure timeout, then resume: %w",
+			"the cluster is overloaded or its write queue too small: lower bulk.workers or raise bulk.backpressure_timeout, "+
+			"then run the update again: %w",
 			idle.Round(time.Millisecond), cause)
 	}
 	t := time.NewTimer(min(ix.backoff(attempt), left))

@@ -98,7 +98,7 @@ func TestWait429(t *testing.T) {
 	if err := ix.wait429(context.Background(), 0, busy); err != nil {
 		t.Fatalf("a document was just accepted: wait429 = %v, want nil", err)
 	}
-	ix.lastAccepted.Store(time.Now().Add(-2 * time.Hour).UnixNano())
+	ix.lastAccepted.Store(int64(time.Since(ix.epoch) - 2*time.Hour))
 	err := ix.wait429(context.Background(), 0, busy)
 	if !errors.Is(err, engine.ErrTooManyRequests) || !strings.Contains(err.Error(), "no document accepted for 2h") {
 		t.Fatalf("nothing accepted for 2h: wait429 = %v, want a give-up wrapping ErrTooManyRequests", err)
@@ -106,7 +106,7 @@ func TestWait429(t *testing.T) {
 	halt := make(chan struct{})
 	close(halt)
 	ix.halt = halt
-	ix.lastAccepted.Store(time.Now().UnixNano())
+	ix.accepted(1)
 	if err := ix.wait429(context.Background(), 0, busy); !errors.Is(err, errHalted) {
 		t.Fatalf("interrupted: wait429 = %v, want errHalted", err)
 	}

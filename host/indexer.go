@@ -45,8 +45,10 @@ type indexer struct {
 	// answers 429; retried counts every resend.
 	lim     *aimd
 	retried retryCounts
-	// lastAccepted is when the engine last settled a document (UnixNano);
-	// back-pressure gives up when it is BackpressureTimeout old.
+	// lastAccepted is when the engine last settled a document, in
+	// nanoseconds since epoch (on the monotonic clock); back-pressure
+	// gives up when it is BackpressureTimeout old.
+	epoch        time.Time
 	lastAccepted atomic.Int64
 	// halt is closed when the run is interrupted: 429s are not retried
 	// any more, and abandoned counts the documents left unsent.
@@ -65,15 +67,15 @@ func newIndexer(eng engine.Engine, index string, cfg BulkConfig, logf func(strin
 	pool := 2 * cfg.Workers
 	ix := &indexer{
 		eng: eng, index: index, cfg: cfg, logf: logf, pool: pool,
-		free: make(chan *bulkBuf, pool),
-		send: make(chan *bulkBuf, pool),
-		lim:  newAIMD(cfg.Workers),
-		halt: make(chan struct{}),
+		free:  make(chan *bulkBuf, pool),
+		send:  make(chan *bulkBuf, pool),
+		lim:   newAIMD(cfg.Workers),
+		halt:  make(chan struct{}),
+		epoch: time.Now(),
 	}
 	ix.lim.onLower = func(limit int) {
 		logf("the engine is pushing back (429): requests in flight lowered to %d of %d", limit, cfg.Workers)
 	}
-	ix.lastAccepted.Store(time.Now().UnixNano())
 	return ix
 }
 
@@ -99,7 +101,7 @@ func (ix *indexer) run(ctx context.Context, src Source, req sdk.StreamRequest, n
 		n = 1
 	}
 	ix.halt = ctx.Done()
-	ix.lastAccepted.Store(time.Now().UnixNano())
+	ix.accepted(1) // the clock of the back-pressure timeout starts now
 	defer func() {
 		if n := ix.abandoned.Load(); n > 0 {
 			ix.logf("interrupted while the engine pushed back (429): %s documents were not sent again; `update --resume` reads them again",
