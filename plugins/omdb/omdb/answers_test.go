@@ -29,6 +29,7 @@ func TestNoneIsNoLanguage(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"None", "[]"},
 		{"None, English", "[English]"},
+		{"English, N/A", "[English]"},
 		{"English", "[English]"},
 	} {
 		rec := strings.Replace(record("tt9000001", "Film 1"), `"Language":"English"`, `"Language":"`+tt.in+`"`, 1)

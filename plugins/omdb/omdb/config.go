@@ -45,7 +45,7 @@ type Config struct {
 	CacheDir string `json:"cache_dir"`
 	// CacheTTL is how long a cached record is used before it is fetched
 	// again (ratings and votes change); a duration such as "720h". The
-	// default is 30 days; "0" keeps records for good.
+	// default, 0, keeps records for good.
 	CacheTTL Duration `json:"cache_ttl"`
 	// Index is the index name; the default is "omdb".
 	Index string `json:"index"`
@@ -123,11 +123,8 @@ func parseConfig(raw json.RawMessage, getenv func(string) string) (Config, error
 		}
 		cfg.CacheDir = filepath.Join(dir, "demhost", "omdb")
 	}
-	switch {
-	case cfg.CacheTTL.Duration < 0:
+	if cfg.CacheTTL.Duration < 0 {
 		return cfg, &ConfigError{"cache_ttl", fmt.Sprintf("%s is negative", cfg.CacheTTL.Duration)}
-	case !cfg.CacheTTL.set:
-		cfg.CacheTTL.Duration = DefaultCacheTTL
 	}
 	if cfg.Index == "" {
 		cfg.Index = DefaultIndex
@@ -135,18 +132,11 @@ func parseConfig(raw json.RawMessage, getenv func(string) string) (Config, error
 	return cfg, nil
 }
 
-// DefaultCacheTTL is how long a cached record is used unless configured.
-const DefaultCacheTTL = 30 * 24 * time.Hour
-
 // Duration is a duration written in JSON as a string such as "720h", or 0.
-type Duration struct {
-	time.Duration
-	set bool
-}
+type Duration struct{ time.Duration }
 
 // UnmarshalJSON reads "720h", "30m", 0 or "0".
 func (d *Duration) UnmarshalJSON(b []byte) error {
-	d.set = true
 	if string(b) == "0" || string(b) == `"0"` {
 		d.Duration = 0
 		return nil

@@ -64,7 +64,7 @@ func ParseRecord(body []byte) (Movie, error) {
 		Directors: list(r.Director),
 		Writers:   list(r.Writer),
 		Actors:    list(r.Actors),
-		Languages: without(list(r.Language), "None"), // OMDb's word for a silent film
+		Languages: list(r.Language),
 		Countries: list(r.Country),
 		IMDbID:    r.IMDbID,
 		Type:      value(r.Type),
@@ -92,20 +92,6 @@ func value(s string) string {
 	return s
 }
 
-// without returns xs without the entries equal to drop.
-func without(xs []string, drop string) []string {
-	out := xs[:0]
-	for _, x := range xs {
-		if x != drop {
-			out = append(out, x)
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
-}
-
 // list splits "A, B (screenplay), A" into ["A", "B"]: parenthesised roles
 // dropped, duplicates removed, order kept.
 func list(s string) []string {
@@ -120,6 +106,9 @@ func list(s string) []string {
 			p = p[:i]
 		}
 		p = strings.TrimSpace(p)
+		if p == "N/A" || p == "None" { // OMDb's words for nothing (None: a silent film's language)
+			continue
+		}
 		if p != "" && !seen[p] {
 			seen[p] = true
 			out = append(out, p)
