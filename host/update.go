@@ -15,6 +15,10 @@ type UpdateOptions struct {
 	Newer  bool      // fill every version newer than the active one
 	Resume bool      // only what changed since the last complete update
 	Start  time.Time // explicit since; wins over Resume
+	// Full reads everything from a source that cannot read changes since
+	// a time, when Resume or Start is given; without it such an update is
+	// refused with ErrUsage, since it would read everything unasked.
+	Full bool
 	// Workers and BatchSize override Options.Bulk when non-zero.
 	Workers   int
 	BatchSize int
@@ -48,8 +52,13 @@ func (h *Host) Update(ctx context.Context, names []string, o UpdateOptions) ([]R
 		if t.Version != 0 && o.Newer {
 			return nil, fmt.Errorf("%w: --newer takes index names, and %s is a version", ErrUsage, names[i])
 		}
-		if _, ok := h.indexes[t.Index]; !ok {
+		p, ok := h.indexes[t.Index]
+		if !ok {
 			return nil, fmt.Errorf("index %s is not provided by any configured source, so there is nothing to stream into it", t.Index)
+		}
+		if !o.Start.IsZero() && !o.Full && !p.spec.Capabilities.Since {
+			return nil, fmt.Errorf("%w: source %s cannot read only the changes of %s since a time, so --start cannot narrow its update; pass --full to read everything",
+				ErrUsage, p.source.Name(), t.Index)
 		}
 	}
 	// Plan every target before touching the cluster, so that a target
@@ -59,6 +68,9 @@ func (h *Host) Update(ctx context.Context, names []string, o UpdateOptions) ([]R
 	for _, t := range targets {
 		nums, noop, err := h.updateTargets(ctx, t, o)
 		if err != nil {
+			return nil, err
+		}
+		if err := h.checkResumable(ctx, t.Index, nums, o); err != nil {
 			return nil, err
 		}
 		plans = append(plans, updatePlan{index: t.Index, nums: nums, noop: noop})
@@ -92,6 +104,26 @@ func (h *Host) Update(ctx context.Context, names []string, o UpdateOptions) ([]R
 		}
 		return out, docErr
 	})
+}
+
+// checkResumable refuses --resume where it would have to narrow a read
+// that the source cannot narrow: a version with a checkpoint (a complete
+// fill) of an index whose source cannot read since a time. Without a
+// checkpoint, --resume reads everything anyway. --full allows it.
+func (h *Host) checkResumable(ctx context.Context, index string, nums []int, o UpdateOptions) error {
+	p := h.indexes[index]
+	if !o.Resume || !o.Start.IsZero() || o.Full || p.spec.Capabilities.Since {
+		return nil
+	}
+	for _, n := range nums {
+		if _, ok, err := h.reg.GetCheckpoint(ctx, h.opts.Env, index, n, p.source.Name()); err != nil {
+			return fmt.Errorf("read checkpoint of %s: %w", label(index, n), err)
+		} else if ok {
+			return fmt.Errorf("%w: source %s cannot read only the changes of %s since a time, so --resume cannot narrow the update of %s; pass --full to read everything",
+				ErrUsage, p.source.Name(), index, label(index, n))
+		}
+	}
+	return nil
 }
 
 // updateTargets picks the versions an update fills. With o.All, an index
@@ -139,6 +171,9 @@ func (h *Host) updateTargets(ctx context.Context, t registry.Target, o UpdateOpt
 
 func updateParams(o UpdateOptions) map[string]any {
 	p := map[string]any{"newer": o.Newer, "resume": o.Resume}
+	if o.Full {
+		p["full"] = true
+	}
 	if o.All {
 		p["all"] = true
 	}
@@ -211,7 +246,7 @@ func (h *Host) update(ctx context.Context, a *action, index string, n int, o Upd
 		if !o.Start.IsZero() {
 			what = "--start"
 		}
-		r.Notes = append(r.Notes, fmt.Sprintf("source %s cannot read changes since a time, so %s was ignored and everything is read", src.Name(), what))
+		r.Notes = append(r.Notes, fmt.Sprintf("source %s cannot read changes since a time, so %s was ignored and everything is read (--full)", src.Name(), what))
 		a.logf(ctx, "%s", r.Notes[len(r.Notes)-1])
 		since = time.Time{}
 	}

@@ -197,6 +197,7 @@ func (a *app) updateCommand() *cobra.Command {
 	f.BoolVar(&o.Newer, "newer", false, "fill every version newer than the active one instead")
 	f.BoolVar(&o.Resume, "resume", false, "only what changed since the last complete update of the version")
 	f.StringVar(&start, "start", "", `only what changed since TIME (RFC 3339 or "2006-01-02 15:04"); wins over --resume`)
+	f.BoolVar(&o.Full, "full", false, "with --resume or --start: read everything from a source that cannot read only changes")
 	f.IntVar(&o.Workers, "workers", 0, "concurrent streams and requests (default: bulk.workers, else the number of CPUs)")
 	f.IntVar(&o.BatchSize, "batch-size", 0, "documents per bulk request (default: bulk.batch_size, else 1000)")
 	cmd.RunE = run(func(cmd *cobra.Command, names []string) error {

@@ -117,12 +117,18 @@ func TestDecisionsReachTheUser(t *testing.T) {
 	demhost(0, "create", "movies")
 	demhost(0, "activate", "movies")
 
-	r := demhost(0, "update", "movies", "--start", "2025-01-01 00:00")
+	demhost(0, "update", "movies", "--resume") // never filled completely: it reads everything, as asked
+	demhost(0, "update", "movies")
+	r := demhost(2, "update", "movies", "--start", "2025-01-01 00:00")
+	checkOneLineError(t, r, "source movies cannot read only the changes of movies since a time", "--full")
+	r = demhost(2, "update", "movies", "--resume")
+	checkOneLineError(t, r, "--resume cannot narrow", "--full")
+	r = demhost(0, "update", "movies", "--start", "2025-01-01 00:00", "--full")
 	if !strings.Contains(r.stderr, "note: source movies cannot read changes since a time, so --start was ignored") {
 		t.Errorf("update --start on a source without since: stderr %q does not say --start was ignored", r.stderr)
 	}
 	var res []map[string]any
-	r = demhost(0, "update", "movies", "--start", "2025-01-01 00:00", "-o", "json")
+	r = demhost(0, "update", "movies", "--start", "2025-01-01 00:00", "--full", "-o", "json")
 	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || len(res) != 1 {
 		t.Fatalf("update -o json: %v: %q", err, r.stdout)
 	}
