@@ -50,6 +50,12 @@ func TestPluginBinary(t *testing.T) {
 				if res.Total != 1 || len(res.Hits) != 1 || res.Hits[0].ID != "b2" {
 					t.Errorf("search moby = %+v, want the one hit b2", res)
 				}
+				// The example asks for no replica, so its index is green
+				// on the single node of `make services`.
+				stats, err := env.Engine().ListIndices(t.Context(), env.Alias("books"))
+				if err != nil || len(stats) != 1 || stats[0].Health != "green" {
+					t.Errorf("the example's index: %+v (err %v), want one green index", stats, err)
+				}
 			})
 			t.Run("HostWith", func(t *testing.T) {
 				env := estest.New(t, estest.WithEngineURL(e.URL))

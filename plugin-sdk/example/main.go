@@ -36,6 +36,8 @@ func (source) Describe(context.Context, *sdk.DescribeRequest) (*sdk.DescribeResp
 		Mappings: json.RawMessage(`{"properties":{
 			"title":{"type":"text","fields":{"raw":{"type":"keyword"}}},
 			"author":{"type":"keyword"},"year":{"type":"integer"}}}`),
+		// One shard and no replica: green on a single node, the usual dev cluster.
+		Settings: json.RawMessage(`{"number_of_shards":1,"number_of_replicas":0}`),
 	}}}, nil
 }
 
