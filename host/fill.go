@@ -25,8 +25,14 @@ const (
 // fillKinds are the actions that change a version's documents.
 var fillKinds = []registry.ActionKind{registry.ActionUpdate, registry.ActionMigrate, registry.ActionClear}
 
+// fill is what List tells of a version's documents.
+type fill struct {
+	state   string
+	skipped int64 // records the source skipped in the latest fill
+}
+
 // fillStates tells the fill state of every version of index.
-func (h *Host) fillStates(ctx context.Context, index string) (map[int]string, error) {
+func (h *Host) fillStates(ctx context.Context, index string) (map[int]fill, error) {
 	cps, err := h.reg.Checkpoints(ctx, h.opts.Env, index)
 	if err != nil {
 		return nil, err
@@ -35,13 +41,13 @@ func (h *Host) fillStates(ctx context.Context, index string) (map[int]string, er
 	if err != nil {
 		return nil, err
 	}
-	out := map[int]string{}
+	out := map[int]fill{}
 	for n, a := range last {
-		out[n] = fillState(a, cps[n])
+		out[n] = fill{state: fillState(a, cps[n]), skipped: a.Skipped}
 	}
 	for n := range cps {
 		if _, ok := out[n]; !ok {
-			out[n] = FillReady // filled by an action that has since been pruned
+			out[n] = fill{state: FillReady} // filled by an action that has since been pruned
 		}
 	}
 	return out, nil

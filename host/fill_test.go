@@ -240,3 +240,55 @@ func TestConcurrentNewerCatchesUp(t *testing.T) {
 		}
 	})
 }
+
+// skippingSource serves the test source's documents and reports n
+// records it skipped.
+type skippingSource struct {
+	*testSource
+	n int
+}
+
+func (s skippingSource) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Writer) error {
+	if req.Partition == 0 {
+		for i := range s.n {
+			if err := sdk.Skip(w, fmt.Sprintf("bad-%d", i), fmt.Sprintf("row %d has no title", i)); err != nil {
+				return err
+			}
+		}
+	}
+	return s.testSource.Stream(ctx, req, w)
+}
+
+// TestSkippedRecordsCounted: records a source skips are counted beside
+// indexed/failed/deleted in the result, the action and list, and the first
+// ones are named with their reasons; none is a failure.
+func TestSkippedRecordsCounted(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e testenv.Engine) {
+		src := skippingSource{newTestSource("books", 300), 150}
+		f := newFixture(t, openEngine(t, e.URL), openSQLite(t), host.BulkConfig{Workers: 2}, src)
+		ctx, h := f.ctx, f.h
+		f.one(h.Create(ctx, []string{"books"}, host.CreateOptions{}))
+		f.one(h.Activate(ctx, []string{"books"}))
+		r := f.one(h.Update(ctx, []string{"books"}, host.UpdateOptions{}))
+		if r.Counts.Indexed != 300 || r.Counts.Skipped != 150 || r.Counts.Failed != 0 {
+			t.Fatalf("counts = %+v, want 300 indexed, 150 skipped, 0 failed", r.Counts)
+		}
+		if len(r.Skips) != 100 || r.Skips[0].ID != "bad-0" || r.Skips[0].Reason != "row 0 has no title" {
+			t.Errorf("skips = %d, first %+v; want the first 100 with their reasons", len(r.Skips), r.Skips[0])
+		}
+		if !strings.Contains(r.Message, "150 skipped") {
+			t.Errorf("message %q does not count the skips", r.Message)
+		}
+		acts, err := h.History(ctx, "books", 1)
+		if err != nil || acts[0].Skipped != 150 || !strings.Contains(acts[0].Log, `source skipped "bad-7": row 7 has no title`) {
+			t.Errorf("action: skipped %d, log %q (%v)", acts[0].Skipped, acts[0].Log, err)
+		}
+		rows, err := h.List(ctx, "books")
+		if err != nil || rows[0].Skipped != 150 || rows[0].Status != host.FillReady {
+			t.Errorf("list = %+v (%v), want 150 skipped and ready", rows, err)
+		}
+		if n := f.count(h.Alias("books")); n != 300 {
+			t.Errorf("count = %d, want 300", n)
+		}
+	})
+}

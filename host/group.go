@@ -49,6 +49,7 @@ func (g *groupCounts) add(parent int64, c registry.Counts) (sum registry.Counts,
 	s.Indexed += c.Indexed
 	s.Failed += c.Failed
 	s.Deleted += c.Deleted
+	s.Skipped += c.Skipped
 	return *s, true
 }
 

@@ -215,7 +215,10 @@ type Result struct {
 	Counts   registry.Counts   `json:"counts"`
 	Duration time.Duration     `json:"duration"`
 	Failures []DocumentFailure `json:"failures,omitempty"`
-	Retries  *Retries          `json:"retries,omitempty"` // what an update resent; nil when nothing
+	// Skips are the first records the source reported skipping, with
+	// its reasons; Counts.Skipped counts them all.
+	Skips   []DocumentFailure `json:"skips,omitempty"`
+	Retries *Retries          `json:"retries,omitempty"` // what an update resent; nil when nothing
 }
 
 // DocumentFailure is one document the engine rejected for good.

@@ -57,6 +57,9 @@ type indexer struct {
 
 	mu       sync.Mutex
 	failures []DocumentFailure
+
+	skipped atomic.Int64
+	skips   []DocumentFailure // the first maxFailures records the source skipped
 }
 
 func newIndexer(eng engine.Engine, index string, cfg BulkConfig, logf func(string, ...any)) *indexer {
@@ -81,7 +84,23 @@ func newIndexer(eng engine.Engine, index string, cfg BulkConfig, logf func(strin
 
 // counts returns the running counts.
 func (ix *indexer) counts() registry.Counts {
-	return registry.Counts{Indexed: ix.indexed.Load(), Failed: ix.failed.Load(), Deleted: ix.deleted.Load()}
+	return registry.Counts{Indexed: ix.indexed.Load(), Failed: ix.failed.Load(), Deleted: ix.deleted.Load(),
+		Skipped: ix.skipped.Load()}
+}
+
+// skip counts a record the source reported skipping, and keeps and logs
+// the first few with their reasons.
+func (ix *indexer) skip(id, reason string) {
+	ix.skipped.Add(1)
+	ix.mu.Lock()
+	keep := len(ix.skips) < maxFailures
+	if keep {
+		ix.skips = append(ix.skips, DocumentFailure{ID: id, Reason: reason})
+	}
+	ix.mu.Unlock()
+	if keep {
+		ix.logf("source skipped %q: %s", id, reason)
+	}
 }
 
 // stream is one partition's buffer being filled. The idle flusher takes
@@ -156,6 +175,10 @@ func (ix *indexer) read(gctx, readCtx context.Context, src Source, req *sdk.Stre
 		st.mu.Lock()
 		defer st.mu.Unlock()
 		for i := range b.Docs {
+			if b.Docs[i].Op == sdk.OpSkip {
+				ix.skip(b.Docs[i].ID, string(b.Docs[i].Source))
+				continue
+			}
 			if st.buf == nil {
 				buf, err := ix.acquire(gctx)
 				if err != nil {

@@ -28,10 +28,13 @@ type VersionRow struct {
 	// still applied: its process died before restoring them. The next
 	// update, activate or migrate of the version, or list --repair,
 	// restores them.
-	LoadSettings bool       `json:"load_settings_applied,omitempty"`
-	Docs         int64      `json:"docs"`
-	CodebaseID   string     `json:"codebase_id,omitempty"`
-	Created      *time.Time `json:"created,omitempty"`
+	LoadSettings bool `json:"load_settings_applied,omitempty"`
+	// Skipped are the records the source skipped in the version's latest
+	// fill (update or migrate).
+	Skipped    int64      `json:"skipped"`
+	Docs       int64      `json:"docs"`
+	CodebaseID string     `json:"codebase_id,omitempty"`
+	Created    *time.Time `json:"created,omitempty"`
 }
 
 // StatusNotCreated is VersionRow.Status for an index with no version.
@@ -105,17 +108,18 @@ func (h *Host) List(ctx context.Context, names ...string) ([]VersionRow, error) 
 			s, ok := inCluster[v.Name]
 			created := v.CreatedAt
 			status := string(v.Status)
+			f := fills[v.Number]
 			if v.Status == registry.VersionReady {
 				status = FillEmpty
-				if f, ok := fills[v.Number]; ok {
-					status = f
+				if f.state != "" {
+					status = f.state
 				}
 			}
 			rows = append(rows, VersionRow{
 				Index: index, Version: v.Number, Name: v.Label(), Physical: v.Name,
 				Exists: ok, Active: active[index] == v.Number, Status: status,
-				LoadSettings: v.LoadSettings != nil,
-				Docs:         s.Docs, CodebaseID: v.CodebaseID, Created: &created,
+				LoadSettings: v.LoadSettings != nil, Skipped: f.skipped,
+				Docs: s.Docs, CodebaseID: v.CodebaseID, Created: &created,
 			})
 		}
 	}

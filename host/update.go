@@ -318,13 +318,18 @@ func (h *Host) update(ctx context.Context, a *action, index string, n int, o Upd
 	}
 	r.Counts = ix.counts()
 	r.Failures = ix.failures
+	r.Skips = ix.skips
 	r.Changed = r.Counts.Indexed+r.Counts.Deleted > 0
 	if err := h.eng.Refresh(bg, v.Name); err != nil && runErr == nil {
 		runErr = fmt.Errorf("refresh %s: %w", v.Name, err)
 	}
 	rate := docsPerSecond(r.Counts.Indexed+r.Counts.Deleted+r.Counts.Failed, elapsed)
-	summary := fmt.Sprintf("%s indexed, %s failed, %s deleted in %s (%s docs/s)",
-		thousands(r.Counts.Indexed), thousands(r.Counts.Failed), thousands(r.Counts.Deleted),
+	skipped := ""
+	if r.Counts.Skipped > 0 {
+		skipped = fmt.Sprintf(", %s skipped by the source", thousands(r.Counts.Skipped))
+	}
+	summary := fmt.Sprintf("%s indexed, %s failed, %s deleted%s in %s (%s docs/s)",
+		thousands(r.Counts.Indexed), thousands(r.Counts.Failed), thousands(r.Counts.Deleted), skipped,
 		elapsed.Round(time.Millisecond), thousands(int64(rate)))
 	a.logf(ctx, "%s", summary)
 	a.logf(ctx, "%s", ix.summary()) // every 429, 5xx and no-answer retry, and the lowest concurrency

@@ -69,6 +69,7 @@ func toProtoStreamRequest(r *StreamRequest) *pb.StreamRequest {
 		SinceUnixNano: since,
 		Partition:     int32(r.Partition),
 		Partitions:    int32(r.Partitions),
+		AcceptsSkips:  true, // this host counts them
 	}
 }
 

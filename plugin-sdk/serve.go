@@ -156,10 +156,27 @@ func (s *sourceServer) Stream(req *pb.StreamRequest, stream grpc.ServerStreaming
 		return stream.Send(&b)
 	})
 	defer w.release()
-	if err := s.src.Stream(ctx, fromProtoStreamRequest(req), w); err != nil {
+	var out Writer = w
+	if !req.GetAcceptsSkips() {
+		out = skipLogger{w}
+	}
+	if err := s.src.Stream(ctx, fromProtoStreamRequest(req), out); err != nil {
 		return toStatus(err)
 	}
 	return toStatus(w.Flush())
+}
+
+// skipLogger stands between a source and a host built before OpSkip
+// existed: it logs each skipped record as a warning on stderr, which such
+// a host shows, instead of sending what it would refuse.
+type skipLogger struct{ w Writer }
+
+func (l skipLogger) Write(d Doc) error {
+	if d.Op != OpSkip {
+		return l.w.Write(d)
+	}
+	fmt.Fprintf(os.Stderr, "[WARN] skipped %s: %s\n", d.ID, d.Source)
+	return nil
 }
 
 // wantsRawBatches reports whether the client asked for the batch codec.

@@ -18,7 +18,18 @@ const (
 	OpIndex Op = 0
 	// OpDelete deletes the document by id; Source is ignored.
 	OpDelete Op = 1
+	// OpSkip reports a record the source skipped (not found, malformed):
+	// ID names it and Source holds the reason as plain text. The host
+	// counts it and shows the first few to the user. Write it with Skip.
+	OpSkip Op = 2
 )
+
+// Skip reports through w a record the source skipped, with its id and
+// the reason, e.g. sdk.Skip(w, "tt0000001", `OMDb says "Movie not found!"`).
+// The host counts it as skipped (not failed) and names it to the user.
+func Skip(w Writer, id, reason string) error {
+	return w.Write(Doc{ID: id, Op: OpSkip, Source: []byte(reason)})
+}
 
 // Doc is one document. Source holds the document's JSON object exactly as
 // the engine should store it: the host never decodes or re-encodes it.

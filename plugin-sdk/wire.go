@@ -223,7 +223,7 @@ func checkDoc(d *Doc) error {
 		return errors.New("empty id")
 	}
 	switch d.Op {
-	case OpDelete:
+	case OpDelete, OpSkip:
 		return nil
 	case OpIndex:
 	default:

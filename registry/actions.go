@@ -12,7 +12,7 @@ import (
 
 const actionColumns = `id, parent_id, env, index_name, version, kind, status, started_at, ended_at,
 	argv, host, os_user, codebase_id, docs_indexed, docs_failed, docs_deleted, params, log, error,
-	pid, proc_start, heartbeat_at, lease_ms`
+	pid, proc_start, heartbeat_at, lease_ms, docs_skipped`
 
 func scanAction(s scanner) (Action, error) {
 	var (
@@ -24,7 +24,7 @@ func scanAction(s scanner) (Action, error) {
 	)
 	err := s.Scan(&a.ID, &a.ParentID, &a.Env, &a.Index, &a.Version, &kind, &status, &a.StartedAt, &ended,
 		&argv, &a.Host, &a.User, &a.CodebaseID, &a.Indexed, &a.Failed, &a.Deleted, &params, &a.Log, &a.Error,
-		&a.Pid, &a.procStart, &heartbeat, &a.leaseMS)
+		&a.Pid, &a.procStart, &heartbeat, &a.leaseMS, &a.Skipped)
 	if err != nil {
 		return Action{}, err
 	}
@@ -98,12 +98,12 @@ func (r *Registry) StartAction(ctx context.Context, a Action) (int64, error) {
 	err = r.inTx(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, r.q(`INSERT INTO actions (parent_id, env, index_name, version, kind, status,
 			started_at, argv, host, os_user, codebase_id, docs_indexed, docs_failed, docs_deleted, params, log, error,
-			pid, proc_start, heartbeat_at, lease_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			pid, proc_start, heartbeat_at, lease_ms, docs_skipped)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 			a.ParentID, a.Env, a.Index, a.Version, string(a.Kind), string(a.Status),
 			a.StartedAt.UTC(), string(argv), a.Host, a.User, a.CodebaseID,
 			a.Indexed, a.Failed, a.Deleted, string(a.Params), a.Log, a.Error,
-			a.Pid, a.procStart, a.Heartbeat.UTC(), a.leaseMS).Scan(&id)
+			a.Pid, a.procStart, a.Heartbeat.UTC(), a.leaseMS, a.Skipped).Scan(&id)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("start %s action on %s%s: %w", a.Kind, a.Env, a.Index, err)
@@ -134,8 +134,8 @@ func (r *Registry) UpdateActionVersion(ctx context.Context, id int64, version in
 // Progress records an action's running counts. They are committed at
 // once, so another process reading the history sees them.
 func (r *Registry) Progress(ctx context.Context, id int64, c Counts) error {
-	if err := r.exec(ctx, `UPDATE actions SET docs_indexed = ?, docs_failed = ?, docs_deleted = ? WHERE id = ?`,
-		c.Indexed, c.Failed, c.Deleted, id); err != nil {
+	if err := r.exec(ctx, `UPDATE actions SET docs_indexed = ?, docs_failed = ?, docs_deleted = ?, docs_skipped = ? WHERE id = ?`,
+		c.Indexed, c.Failed, c.Deleted, c.Skipped, id); err != nil {
 		return fmt.Errorf("record progress of action %d: %w", id, err)
 	}
 	return nil
@@ -160,8 +160,8 @@ func (r *Registry) FinishAction(ctx context.Context, id int64, s ActionStatus, c
 		return fmt.Errorf("finish action %d: %q is not complete, failed or interrupted", id, s)
 	}
 	if err := r.exec(ctx, `UPDATE actions SET status = ?, docs_indexed = ?, docs_failed = ?, docs_deleted = ?,
-		error = ?, ended_at = ? WHERE id = ?`,
-		string(s), c.Indexed, c.Failed, c.Deleted, errText, now(), id); err != nil {
+		docs_skipped = ?, error = ?, ended_at = ? WHERE id = ?`,
+		string(s), c.Indexed, c.Failed, c.Deleted, c.Skipped, errText, now(), id); err != nil {
 		return fmt.Errorf("finish action %d: %w", id, err)
 	}
 	return nil

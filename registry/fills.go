@@ -101,7 +101,7 @@ func (r *Registry) LatestFills(ctx context.Context, env, index string, kinds ...
 	if len(kinds) == 0 {
 		return map[int]Action{}, nil
 	}
-	query := `SELECT a.version, a.id, a.kind, a.status, a.started_at, a.params FROM actions a
+	query := `SELECT a.version, a.id, a.kind, a.status, a.started_at, a.params, a.docs_skipped FROM actions a
 		WHERE a.env = ? AND a.index_name = ? AND a.version > 0 AND a.kind IN (?` + strings.Repeat(", ?", len(kinds)-1) + `)
 		ORDER BY a.version, a.id`
 	args := []any{env, index}
@@ -117,7 +117,7 @@ func (r *Registry) LatestFills(ctx context.Context, env, index string, kinds ...
 	for rows.Next() {
 		a := Action{Env: env, Index: index}
 		var kind, status, params string
-		if err := rows.Scan(&a.Version, &a.ID, &kind, &status, &a.StartedAt, &params); err != nil {
+		if err := rows.Scan(&a.Version, &a.ID, &kind, &status, &a.StartedAt, &params, &a.Skipped); err != nil {
 			return nil, fmt.Errorf("latest fills of %s%s: %w", env, index, err)
 		}
 		a.Kind, a.Status, a.Params = ActionKind(kind), ActionStatus(status), json.RawMessage(params)

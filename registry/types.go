@@ -79,6 +79,9 @@ type Counts struct {
 	Indexed int64
 	Failed  int64
 	Deleted int64
+	// Skipped are records the source reported skipping (sdk.Skip): not
+	// sent, and not failures.
+	Skipped int64
 }
 
 // Action is one recorded operation.

@@ -88,6 +88,7 @@ type historyAction struct {
 	Indexed    int64           `json:"indexed"`
 	Failed     int64           `json:"failed"`
 	Deleted    int64           `json:"deleted"`
+	Skipped    int64           `json:"skipped"`
 	Host       string          `json:"host,omitempty"`
 	User       string          `json:"user,omitempty"`
 	CodebaseID string          `json:"codebase_id,omitempty"`
@@ -180,7 +181,7 @@ func (a *app) historyOf(x registry.Action) historyAction {
 		ID: x.ID, ParentID: x.ParentID, Kind: string(x.Kind), Index: x.Index, Version: x.Version,
 		Target: target(x.Index, x.Version), Status: string(x.Status), StartedAt: x.StartedAt, EndedAt: x.EndedAt,
 		DurationMS: end.Sub(x.StartedAt).Milliseconds(), Indexed: x.Indexed, Failed: x.Failed, Deleted: x.Deleted,
-		Host: x.Host, User: x.User, CodebaseID: x.CodebaseID, Argv: argv, Params: x.Params, Error: a.cfg.Redact(x.Error),
+		Skipped: x.Skipped, Host: x.Host, User: x.User, CodebaseID: x.CodebaseID, Argv: argv, Params: x.Params, Error: a.cfg.Redact(x.Error),
 		Log: log,
 	}
 }
@@ -322,10 +323,10 @@ func historyTree(actions []historyAction) []historyLine {
 }
 
 func historyDocs(h historyAction) string {
-	if h.Indexed == 0 && h.Failed == 0 && h.Deleted == 0 && h.Kind != "update" && h.Kind != "clear" {
+	if h.Indexed == 0 && h.Failed == 0 && h.Deleted == 0 && h.Skipped == 0 && h.Kind != "update" && h.Kind != "clear" {
 		return "-"
 	}
-	return docsText(h.Indexed, h.Failed, h.Deleted)
+	return docsText(registry.Counts{Indexed: h.Indexed, Failed: h.Failed, Deleted: h.Deleted, Skipped: h.Skipped})
 }
 
 func truncate(s string, n int) string {

@@ -61,16 +61,22 @@ func formatDuration(d time.Duration) string {
 	}
 }
 
-func docsText(indexed, failed, deleted int64) string {
-	parts := []string{strconv.FormatInt(indexed, 10) + " indexed"}
-	if failed > 0 {
-		parts = append(parts, strconv.FormatInt(failed, 10)+" failed")
+func docsText(c registry.Counts) string {
+	parts := []string{strconv.FormatInt(c.Indexed, 10) + " indexed"}
+	if c.Failed > 0 {
+		parts = append(parts, strconv.FormatInt(c.Failed, 10)+" failed")
 	}
-	if deleted > 0 {
-		parts = append(parts, strconv.FormatInt(deleted, 10)+" deleted")
+	if c.Deleted > 0 {
+		parts = append(parts, strconv.FormatInt(c.Deleted, 10)+" deleted")
+	}
+	if c.Skipped > 0 {
+		parts = append(parts, strconv.FormatInt(c.Skipped, 10)+" skipped")
 	}
 	return strings.Join(parts, ", ")
 }
+
+// shownSkips is how many skipped records a result names on stderr.
+const shownSkips = 10
 
 // printRows prints List's rows.
 func (a *app) printRows(rows []host.VersionRow) error {
@@ -88,6 +94,9 @@ func (a *app) printRows(rows []host.VersionRow) error {
 		}
 		if r.Exists {
 			docs = strconv.FormatInt(r.Docs, 10)
+			if r.Skipped > 0 {
+				docs += fmt.Sprintf(" (%d skipped)", r.Skipped)
+			}
 		}
 		status := r.Status
 		if r.LoadSettings {
@@ -109,6 +118,14 @@ func (a *app) printResults(results []host.Result) error {
 		for _, f := range r.Failures {
 			a.logf("document %s of %s was rejected: %s", f.ID, target(r.Index, r.Version), a.cfg.Redact(f.Reason))
 		}
+		for i, sk := range r.Skips {
+			if i == shownSkips {
+				a.logf("… and %d more records skipped by the source (demhost history %d lists up to %d)",
+					r.Counts.Skipped-int64(i), r.ActionID, len(r.Skips))
+				break
+			}
+			a.logf("the source skipped %s of %s: %s", sk.ID, target(r.Index, r.Version), a.cfg.Redact(sk.Reason))
+		}
 	}
 	if a.output == "json" {
 		out := make([]resultJSON, 0, len(results))
@@ -124,7 +141,7 @@ func (a *app) printResults(results []host.Result) error {
 	for _, r := range results {
 		docs := "-"
 		if r.Kind == "update" || r.Kind == "clear" || r.Kind == "migrate" || r.Counts != (registry.Counts{}) {
-			docs = docsText(r.Counts.Indexed, r.Counts.Failed, r.Counts.Deleted)
+			docs = docsText(r.Counts)
 		}
 		out = append(out, []string{r.Kind, target(r.Index, r.Version), yesNo(r.Changed), docs,
 			formatDuration(r.Duration), a.cfg.Redact(r.Message)})
@@ -149,7 +166,9 @@ type resultJSON struct {
 	Indexed    int64                  `json:"indexed"`
 	Failed     int64                  `json:"failed"`
 	Deleted    int64                  `json:"deleted"`
+	Skipped    int64                  `json:"skipped"`
 	Failures   []host.DocumentFailure `json:"failures,omitempty"`
+	Skips      []host.DocumentFailure `json:"skips,omitempty"`
 	Retries    *host.Retries          `json:"retries,omitempty"`
 }
 
@@ -158,6 +177,7 @@ func (a *app) resultJSON(r host.Result) resultJSON {
 		ActionID: r.ActionID, ParentID: r.ParentID, Kind: r.Kind, Index: r.Index, Version: r.Version,
 		Target: target(r.Index, r.Version), Changed: r.Changed, Message: a.cfg.Redact(r.Message),
 		DurationMS: r.Duration.Milliseconds(), Indexed: r.Counts.Indexed, Failed: r.Counts.Failed, Deleted: r.Counts.Deleted,
+		Skipped: r.Counts.Skipped,
 		Retries: r.Retries,
 	}
 	for _, n := range r.Notes {
@@ -165,6 +185,9 @@ func (a *app) resultJSON(r host.Result) resultJSON {
 	}
 	for _, f := range r.Failures {
 		out.Failures = append(out.Failures, host.DocumentFailure{ID: f.ID, Reason: a.cfg.Redact(f.Reason)})
+	}
+	for _, f := range r.Skips {
+		out.Skips = append(out.Skips, host.DocumentFailure{ID: f.ID, Reason: a.cfg.Redact(f.Reason)})
 	}
 	return out
 }

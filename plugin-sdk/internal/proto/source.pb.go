@@ -31,6 +31,9 @@ type Op int32
 const (
 	Op_OP_INDEX  Op = 0
 	Op_OP_DELETE Op = 1
+	// OP_SKIP reports a record the source skipped: id names it, and source
+	// holds the reason as plain UTF-8 text (not JSON).
+	Op_OP_SKIP Op = 2
 )
 
 // Enum value maps for Op.
@@ -38,10 +41,12 @@ var (
 	Op_name = map[int32]string{
 		0: "OP_INDEX",
 		1: "OP_DELETE",
+		2: "OP_SKIP",
 	}
 	Op_value = map[string]int32{
 		"OP_INDEX":  0,
 		"OP_DELETE": 1,
+		"OP_SKIP":   2,
 	}
 )
 
@@ -374,8 +379,11 @@ type StreamRequest struct {
 	// after this instant (nanoseconds since the Unix epoch).
 	SinceUnixNano int64 `protobuf:"varint,2,opt,name=since_unix_nano,json=sinceUnixNano,proto3" json:"since_unix_nano,omitempty"`
 	// partition k of partitions (0 <= k < partitions); partitions 0 means 1.
-	Partition     int32 `protobuf:"varint,3,opt,name=partition,proto3" json:"partition,omitempty"`
-	Partitions    int32 `protobuf:"varint,4,opt,name=partitions,proto3" json:"partitions,omitempty"`
+	Partition  int32 `protobuf:"varint,3,opt,name=partition,proto3" json:"partition,omitempty"`
+	Partitions int32 `protobuf:"varint,4,opt,name=partitions,proto3" json:"partitions,omitempty"`
+	// accepts_skips: the host counts OP_SKIP documents. A plugin talking to
+	// a host that does not set it logs them as warnings instead of sending.
+	AcceptsSkips  bool `protobuf:"varint,5,opt,name=accepts_skips,json=acceptsSkips,proto3" json:"accepts_skips,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -436,6 +444,13 @@ func (x *StreamRequest) GetPartitions() int32 {
 		return x.Partitions
 	}
 	return 0
+}
+
+func (x *StreamRequest) GetAcceptsSkips() bool {
+	if x != nil {
+		return x.AcceptsSkips
+	}
+	return false
 }
 
 type WatermarkRequest struct {
@@ -662,14 +677,15 @@ const file_source_proto_rawDesc = "" +
 	"partitions\x18\x01 \x01(\bR\n" +
 	"partitions\x12\x14\n" +
 	"\x05since\x18\x02 \x01(\bR\x05since\x12\x18\n" +
-	"\adeletes\x18\x03 \x01(\bR\adeletes\"\x8b\x01\n" +
+	"\adeletes\x18\x03 \x01(\bR\adeletes\"\xb0\x01\n" +
 	"\rStreamRequest\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\tR\x05index\x12&\n" +
 	"\x0fsince_unix_nano\x18\x02 \x01(\x03R\rsinceUnixNano\x12\x1c\n" +
 	"\tpartition\x18\x03 \x01(\x05R\tpartition\x12\x1e\n" +
 	"\n" +
 	"partitions\x18\x04 \x01(\x05R\n" +
-	"partitions\"(\n" +
+	"partitions\x12#\n" +
+	"\raccepts_skips\x18\x05 \x01(\bR\facceptsSkips\"(\n" +
 	"\x10WatermarkRequest\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\tR\x05index\"C\n" +
 	"\x11WatermarkResponse\x12.\n" +
@@ -680,10 +696,11 @@ const file_source_proto_rawDesc = "" +
 	"\arouting\x18\x03 \x01(\tR\arouting\x12%\n" +
 	"\x02op\x18\x04 \x01(\x0e2\x15.demhost.source.v1.OpR\x02op\"3\n" +
 	"\x05Batch\x12*\n" +
-	"\x04docs\x18\x01 \x03(\v2\x16.demhost.source.v1.DocR\x04docs*!\n" +
+	"\x04docs\x18\x01 \x03(\v2\x16.demhost.source.v1.DocR\x04docs*.\n" +
 	"\x02Op\x12\f\n" +
 	"\bOP_INDEX\x10\x00\x12\r\n" +
-	"\tOP_DELETE\x10\x012\xd5\x02\n" +
+	"\tOP_DELETE\x10\x01\x12\v\n" +
+	"\aOP_SKIP\x10\x022\xd5\x02\n" +
 	"\x06Source\x12V\n" +
 	"\tConfigure\x12#.demhost.source.v1.ConfigureRequest\x1a$.demhost.source.v1.ConfigureResponse\x12S\n" +
 	"\bDescribe\x12\".demhost.source.v1.DescribeRequest\x1a#.demhost.source.v1.DescribeResponse\x12F\n" +

@@ -106,14 +106,19 @@ func (f *fakeOMDb) total() int {
 
 // collect gathers documents, copying their bytes.
 type collect struct {
-	mu   sync.Mutex
-	docs []sdk.Doc
+	mu    sync.Mutex
+	docs  []sdk.Doc
+	skips []sdk.Doc // sdk.Skip reports: ID and reason
 }
 
 func (c *collect) Write(d sdk.Doc) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	d.Source = bytes.Clone(d.Source)
+	if d.Op == sdk.OpSkip {
+		c.skips = append(c.skips, d)
+		return nil
+	}
 	c.docs = append(c.docs, d)
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"sync/atomic"
 	"time"
 
@@ -105,8 +106,20 @@ func (s *Source) Describe(ctx context.Context, req *sdk.DescribeRequest) (*sdk.D
 	}}}, nil
 }
 
+// imdbID is the form of an IMDb id.
+var imdbID = regexp.MustCompile(`^tt[0-9]+$`)
+
+// skip reports a lookup that yields no document to the host (sdk.Skip),
+// which counts it and names it to the user, and logs it at info level.
+func (s *Source) skip(w sdk.Writer, l lookup, reason string) error {
+	s.skipped.Add(1)
+	s.log.Info(fmt.Sprintf("omdb: skipped %s: %s", l.describe(), reason), "index", s.cfg.Index)
+	return sdk.Skip(w, l.value, reason)
+}
+
 // Stream fetches item i (the ids, then the titles) in partition i % n. A
-// movie OMDb does not find is logged and skipped; a rejected API key ends
+// movie OMDb does not find, and an id that is not an IMDb id, is reported
+// as skipped (sdk.Skip) with the reason; a rejected API key ends
 // the stream with an error wrapping ErrInvalidKey.
 func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Writer) error {
 	if s.client == nil {
@@ -121,16 +134,22 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 	}
 	for i := req.Partition; i < len(s.items); i += n {
 		l := s.items[i]
+		if l.param == "i" && !imdbID.MatchString(l.value) {
+			if err := s.skip(w, l, "not an IMDb id (tt followed by digits), so OMDb was not asked"); err != nil {
+				return err
+			}
+			continue
+		}
 		body, err := s.client.get(ctx, l)
 		if errors.Is(err, ErrNotFound) {
-			s.skipped.Add(1)
 			says := err.Error()
 			var nf *notFoundError
 			if errors.As(err, &nf) {
 				says = nf.says
 			}
-			// A warning, so that demhost shows it to the user.
-			s.log.Warn(fmt.Sprintf("omdb: skipped %s: OMDb says %q", l.describe(), says), "index", s.cfg.Index)
+			if err := s.skip(w, l, fmt.Sprintf("OMDb says %q", says)); err != nil {
+				return err
+			}
 			continue
 		}
 		if errors.Is(err, ErrInvalidKey) {
