@@ -102,12 +102,11 @@ func openEngine(url string) (engine.Engine, engine.Info, error) {
 		defer cancel()
 		o.eng, o.err = engine.Open(ctx, engine.Config{URLs: []string{url}, Kind: engine.Auto})
 		if o.err != nil {
-			o.err = fmt.Errorf("open engine %s: %w", redact(url), o.err)
 			return
 		}
 		o.info, o.err = o.eng.Info(ctx)
 		if o.err != nil {
-			o.err = fmt.Errorf("probe engine %s: %w", redact(url), o.err)
+			o.err = fmt.Errorf("info: %w", o.err)
 		}
 	})
 	return o.eng, o.info, o.err
@@ -146,9 +145,24 @@ func findEngine(t testing.TB, optURL string) (string, engine.Engine, engine.Info
 	if err != nil {
 		// A configured URL that does not answer is a mistake to fix, not
 		// an engine that is simply absent.
-		t.Fatalf("estest: %v; check %s or unset it: %s", err, EnvEngineURL, howTo)
+		where, todo := unreachableHint(p, optURL)
+		t.Fatalf("estest: the engine at %s (%s) did not answer (%v); %s", redact(url), where, err, todo)
 	}
 	return url, eng, info
+}
+
+// unreachableHint says where the URL of plan p came from, and what to do
+// when its engine does not answer.
+func unreachableHint(p plan, optURL string) (where, todo string) {
+	switch {
+	case p.From == fromDocker:
+		return "started by estest from " + p.Image,
+			"see the container's logs (docker logs), or set " + EnvEngineURL + " to the URL of a running engine"
+	case optURL != "":
+		return "from estest.WithEngineURL", "start that engine, or pass estest.WithEngineURL the URL of a running one"
+	}
+	return "from " + EnvEngineURL, "start that engine, set " + EnvEngineURL +
+		" to the URL of a running one, or unset it so that estest starts one through Docker or skips the test"
 }
 
 // missing skips t, or fails it when an engine is required.

@@ -20,4 +20,11 @@
 // t.Cleanup deletes them by explicit name, also after a failure. Parallel
 // tests and subtests get different prefixes, so they never see each other's
 // indexes.
+//
+// A prefix starts with the base prefix of WithBasePrefix or
+// DEMHOST_TEST_PREFIX (none by default) and records when it was made. A
+// test binary that is killed never runs its cleanups, so the first New of
+// each process removes the indexes and aliases of estest prefixes under
+// the same base that are older than WithSweepAge or
+// DEMHOST_TEST_SWEEP_AGE (1h by default).
 package estest

@@ -3,6 +3,7 @@ package estest
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -31,8 +32,10 @@ type Env struct {
 	last *host.Host // the latest host from Host or HostWith, for Ready
 }
 
-// New finds the engine (see the package documentation), picks a prefix
-// no index in the cluster uses yet, and registers the cleanup. It skips
+// New finds the engine (see the package documentation), removes what
+// killed test binaries left behind (once per process, see WithSweepAge),
+// picks a prefix no index in the cluster uses yet, and registers the
+// cleanup. It skips
 // the test when no engine is available, or fails it when CI is set or
 // DEMHOST_TEST_REQUIRE_ENGINE=1.
 func New(t testing.TB, opts ...Option) *Env {
@@ -43,12 +46,17 @@ func New(t testing.TB, opts ...Option) *Env {
 			t.Fatalf("estest: %v", err)
 		}
 	}
+	n, err := resolveNaming(e.opts, os.Getenv)
+	if err != nil {
+		t.Fatalf("estest: %v", err)
+	}
 	e.url, e.eng, e.info = findEngine(t, e.opts.engineURL)
+	sweepOnce(t, e.url, e.eng, n)
 
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
 	for attempt := 0; ; attempt++ {
-		e.prefix = newPrefix(t.Name())
+		e.prefix = newPrefix(n.base, time.Now(), t.Name())
 		taken, err := e.eng.ListIndices(ctx, e.prefix)
 		if err != nil {
 			t.Fatalf("estest: list indices under %s: %v", e.prefix, err)
@@ -60,12 +68,14 @@ func New(t testing.TB, opts ...Option) *Env {
 			t.Fatalf("estest: no free prefix for %s after %d attempts", t.Name(), attempt+1)
 		}
 	}
+	remember(e.prefix)
 	t.Cleanup(e.cleanup)
 	return e
 }
 
-// Prefix is the test's prefix, e.g. "tsearch_movies_3f9a1c_". It is the
-// host's environment prefix too.
+// Prefix is the test's prefix, e.g. "ttpau55_search_movies_3f9a1cf1b7_":
+// the base prefix (WithBasePrefix), "t" and the time it was made, the test
+// name, and a random part. It is the host's environment prefix too.
 func (e *Env) Prefix() string { return e.prefix }
 
 // Engine is a client of the test's engine, shared by all tests of the
@@ -111,7 +121,6 @@ func (e *Env) cleanup() {
 
 // deletePrefix removes every index and alias whose name starts with prefix.
 func deletePrefix(ctx context.Context, eng engine.Engine, prefix string) error {
-	var errs []error
 	mine, err := eng.ListIndices(ctx, prefix)
 	if err != nil {
 		return err
@@ -122,22 +131,13 @@ func deletePrefix(ctx context.Context, eng engine.Engine, prefix string) error {
 			names = append(names, ix.Name)
 		}
 	}
-	if len(names) > 0 {
-		if err := eng.DeleteIndices(ctx, names...); err != nil {
-			// One at a time, so that an index someone else removed does
-			// not keep the others alive.
-			for _, n := range names {
-				if err := eng.DeleteIndices(ctx, n); err != nil && !errors.Is(err, engine.ErrNotFound) {
-					errs = append(errs, err)
-				}
-			}
-		}
-	}
-	all, err := eng.ListIndices(ctx, "")
+	_, errs := deleteIndices(ctx, eng, names)
+	// What is left are aliases under the prefix on indices outside it.
+	carriers, err := aliasCarriers(ctx, eng, prefix, nil)
 	if err != nil {
-		return errors.Join(append(errs, err)...)
+		errs = append(errs, err)
 	}
-	for _, ix := range all {
+	for _, ix := range carriers {
 		for _, a := range ix.Aliases {
 			if strings.HasPrefix(a, prefix) {
 				if err := eng.DeleteAlias(ctx, ix.Name, a); err != nil && !errors.Is(err, engine.ErrNotFound) {

@@ -2,6 +2,7 @@ package estest_test
 
 import (
 	"fmt"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -60,8 +61,8 @@ func TestNew(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			env := estest.New(t, estest.WithEngineURL(e.URL))
-			if !strings.HasPrefix(env.Prefix(), "tnew_") || !strings.HasSuffix(env.Prefix(), "_") {
-				t.Errorf("Prefix() = %q, want tnew_…_", env.Prefix())
+			if !regexp.MustCompile(`^t[0-9a-z]{6,7}_new_elasticsearch_[0-9a-f]{10}_$|^t[0-9a-z]{6,7}_new_opensearch_[0-9a-f]{10}_$`).MatchString(env.Prefix()) {
+				t.Errorf("Prefix() = %q, want t<time>_new_<engine>_<random>_", env.Prefix())
 			}
 			if got, want := env.Index("movies"), env.Prefix()+"movies"; got != want {
 				t.Errorf("Index(movies) = %q, want %q", got, want)

@@ -28,7 +28,7 @@ func (e *Env) Count(ctx context.Context, base string) int64 {
 // Hit is one search hit.
 type Hit struct {
 	ID     string          `json:"_id"`
-	Index  string          `json:"_index"` // the physical index, e.g. "tsearch_3f9a1c_movies-1"
+	Index  string          `json:"_index"` // the physical index, e.g. "ttpau55_search_3f9a1c5094_movies-1"
 	Score  float64         `json:"_score"`
 	Source json.RawMessage `json:"_source"`
 }

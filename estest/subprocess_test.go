@@ -26,7 +26,8 @@ func runHelper(t *testing.T, test string, env ...string) (string, error) {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "CI", estest.EnvEngineURL, estest.EnvRequireEngine, estest.EnvDocker, estest.EnvEngineImage, helperEnv:
+		case "CI", estest.EnvEngineURL, estest.EnvRequireEngine, estest.EnvDocker, estest.EnvEngineImage,
+			estest.EnvPrefix, estest.EnvSweepAge, helperEnv:
 			continue
 		}
 		cmd.Env = append(cmd.Env, kv)
@@ -125,6 +126,7 @@ func TestSkipAndFailRules(t *testing.T) {
 		env      []string
 		wantFail bool
 		want     []string
+		notWant  []string
 	}{
 		{name: "no engine skips", env: []string{noDocker},
 			want: []string{"--- SKIP: TestHelperNoEngine", estest.EnvEngineURL, "make services", "Docker"}},
@@ -133,7 +135,15 @@ func TestSkipAndFailRules(t *testing.T) {
 		{name: "required fails", env: []string{noDocker, estest.EnvRequireEngine + "=1"}, wantFail: true,
 			want: []string{"--- FAIL: TestHelperNoEngine", estest.EnvEngineURL}},
 		{name: "unreachable url fails", env: []string{noDocker, estest.EnvEngineURL + "=http://127.0.0.1:1"},
-			wantFail: true, want: []string{"--- FAIL: TestHelperNoEngine", "127.0.0.1:1"}},
+			wantFail: true, want: []string{"--- FAIL: TestHelperNoEngine",
+				"estest: the engine at http://127.0.0.1:1 (from DEMHOST_TEST_ENGINE_URL) did not answer (",
+				"); start that engine, set DEMHOST_TEST_ENGINE_URL to the URL of a running one, " +
+					"or unset it so that estest starts one through Docker or skips the test"},
+			notWant: []string{"unset it: set"}},
+		{name: "bad base prefix fails", env: []string{noDocker, estest.EnvPrefix + "=CI_"}, wantFail: true,
+			want: []string{"--- FAIL: TestHelperNoEngine", `estest: DEMHOST_TEST_PREFIX="CI_" cannot start index names`, "e.g. ci_"}},
+		{name: "bad sweep age fails", env: []string{noDocker, estest.EnvSweepAge + "=1 hour"}, wantFail: true,
+			want: []string{"--- FAIL: TestHelperNoEngine", `estest: DEMHOST_TEST_SWEEP_AGE="1 hour" is not a duration`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,6 +158,11 @@ func TestSkipAndFailRules(t *testing.T) {
 			for _, w := range tt.want {
 				if !strings.Contains(out, w) {
 					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(out, w) {
+					t.Errorf("output has %q:\n%s", w, out)
 				}
 			}
 		})
