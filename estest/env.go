@@ -35,9 +35,8 @@ type Env struct {
 // New finds the engine (see the package documentation), removes what
 // killed test binaries left behind (once per process, see WithSweepAge),
 // picks a prefix no index in the cluster uses yet, and registers the
-// cleanup. It skips
-// the test when no engine is available, or fails it when CI is set or
-// DEMHOST_TEST_REQUIRE_ENGINE=1.
+// cleanup. It skips the test when no engine is available, or fails it
+// when CI is set or DEMHOST_TEST_REQUIRE_ENGINE=1.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	e := &Env{t: t}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/demhost/demhost/estest"
 	"github.com/demhost/demhost/host/engine"
@@ -219,6 +220,9 @@ func TestOptionsAreValidated(t *testing.T) {
 	}{
 		{"bad url", estest.WithEngineURL("127.0.0.1:9200")},
 		{"bad config", estest.WithSourceConfig(`{"n":`)},
+		{"upper-case base prefix", estest.WithBasePrefix("CI_")},
+		{"base prefix starting with _", estest.WithBasePrefix("_ci")},
+		{"negative sweep age", estest.WithSweepAge(-time.Minute)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
