@@ -112,12 +112,10 @@ func TestWait429(t *testing.T) {
 	}
 }
 
-// pushback is an engine with a write queue of capacity requests: while
+// pushback is a bulker with a write queue of capacity requests: while
 // more are in flight, every item comes back 429, as a real node with a
 // tiny write pool answers.
 type pushback struct {
-	engine.Engine // nil: any other method panics
-
 	capacity int
 	// onBulk, when set, is called at the start of each request.
 	onBulk func()
@@ -128,6 +126,8 @@ type pushback struct {
 	rejected    int
 	accepted    map[string]int
 }
+
+var _ bulker = (*pushback)(nil)
 
 func (p *pushback) Bulk(ctx context.Context, index string, body []byte) (engine.BulkResult, error) {
 	if p.onBulk != nil {
@@ -199,7 +199,7 @@ func TestIndexerGivesUpWhenNothingIsAccepted(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		eng  engine.Engine
+		eng  bulker
 	}{
 		{"whole requests", &fakeBulk{wholeBusy: 1 << 30}},
 		{"items", &pushback{capacity: 0}},

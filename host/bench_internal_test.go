@@ -45,8 +45,10 @@ func BenchmarkAppendJSONStringEscaped(b *testing.B) {
 	}
 }
 
-// discardEngine accepts every bulk request at once.
-type discardEngine struct{ engine.Engine }
+// discardEngine is a bulker that accepts every bulk request at once.
+type discardEngine struct{}
+
+var _ bulker = discardEngine{}
 
 func (discardEngine) Bulk(context.Context, string, []byte) (engine.BulkResult, error) {
 	return engine.BulkResult{}, nil

@@ -28,7 +28,7 @@ const maxFailures = 100
 // bounded by the pool, whatever the number of documents. While the
 // engine answers 429, fewer are (see backpressure.go).
 type indexer struct {
-	eng   engine.Engine
+	eng   bulker
 	index string
 	cfg   BulkConfig
 	// logf writes a line to the action's log.
@@ -62,7 +62,14 @@ type indexer struct {
 	skips   []DocumentFailure // the first maxFailures records the source skipped
 }
 
-func newIndexer(eng engine.Engine, index string, cfg BulkConfig, logf func(string, ...any)) *indexer {
+// bulker is the one engine call the indexer makes, as engine.Engine's
+// Bulk documents it. Depending on it alone lets the retry tests give the
+// indexer a scripted engine of one method.
+type bulker interface {
+	Bulk(ctx context.Context, index string, body []byte) (engine.BulkResult, error)
+}
+
+func newIndexer(eng bulker, index string, cfg BulkConfig, logf func(string, ...any)) *indexer {
 	cfg = cfg.withDefaults()
 	if logf == nil {
 		logf = func(string, ...any) {}

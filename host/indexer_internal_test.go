@@ -16,11 +16,9 @@ import (
 	sdk "github.com/demhost/demhost/plugin-sdk"
 )
 
-// fakeBulk is an engine whose Bulk follows a script; only the retry
+// fakeBulk is a bulker whose Bulk follows a script; only the retry
 // logic's unit tests use it, everything else runs on real engines.
 type fakeBulk struct {
-	engine.Engine // nil: any other method panics
-
 	mu       sync.Mutex
 	calls    int
 	requests [][]string // the ids of each request
@@ -34,6 +32,8 @@ type fakeBulk struct {
 	// fatal, when set, is returned for every request.
 	fatal error
 }
+
+var _ bulker = (*fakeBulk)(nil)
 
 func ids(body []byte) ([]string, []bool) {
 	var out []string
