@@ -12,6 +12,16 @@ export DEMHOST_TEST_ENGINE_URL ?= $(DEMHOST_TEST_ES_URL)
 export DEMHOST_TEST_ES_TINY_URL ?= http://127.0.0.1:9203
 export DEMHOST_TEST_PG_DSN ?= $(PG_DSN)
 
+# Two modules, developed together through go.work: the root and plugin-sdk
+# (its own module, so a plugin author's go.sum holds only what the protocol
+# needs). From the root, ./... does not reach into the nested module, so every
+# go command below names ./plugin-sdk/... too. GOWORK points at our go.work
+# whatever the environment says, and -mod=mod or -mod=vendor from GOFLAGS
+# (which a workspace refuses) is replaced by -mod=readonly.
+export GOWORK := $(CURDIR)/go.work
+export GOFLAGS := $(strip $(filter-out -mod=%,$(shell $(GO) env GOFLAGS)) -mod=readonly)
+PKGS      := ./... ./plugin-sdk/...
+
 .PHONY: all build services services-stop services-status test test-unit test-slow \
         vet fmt demo demo-postgres bench bench-go rss-1m proto clean
 
@@ -35,20 +45,20 @@ services-status:
 	@bash scripts/services/services.sh status
 
 vet:
-	$(GO) vet ./...
+	$(GO) vet $(PKGS)
 	@test -z "$$(gofmt -l . | grep -v '^scripts/' )" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 
 ## test: every test, against the real services (starts them first)
 test: services vet
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 $(PKGS)
 	$(MAKE) --no-print-directory test-slow
 
 ## test-unit: the fast suite only, against whatever services are running
 test-unit:
-	$(GO) test ./...
+	$(GO) test $(PKGS)
 
 ## test-slow: the slow end-to-end suites (build tag "slow"): only the tests in the tagged files,
-## since `go test ./...` has already run the rest of their packages
+## since `go test $(PKGS)` has already run the rest of their packages
 SLOW_FILES = $(shell grep -rl --include='*_test.go' '^//go:build slow' .)
 SLOW_PKGS = $(sort $(dir $(SLOW_FILES)))
 SLOW_TESTS = $(shell grep -ho '^func Test[A-Za-z0-9_]*' $(SLOW_FILES) | cut -c6- | paste -sd'|' -)
@@ -77,8 +87,8 @@ rss-1m: services build
 ## proto: regenerate plugin-sdk/internal/proto from plugin-sdk/proto/*.proto
 proto:
 	@command -v protoc >/dev/null || { apt-get update -qq && apt-get install -y -qq protobuf-compiler; }
-	$(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.11
-	$(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
+	GOWORK=off $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.11
+	GOWORK=off $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
 	protoc -I plugin-sdk/proto --go_out=plugin-sdk/internal/proto --go_opt=paths=source_relative \
 	  --go-grpc_out=plugin-sdk/internal/proto --go-grpc_opt=paths=source_relative plugin-sdk/proto/*.proto
 

@@ -48,7 +48,10 @@ func TestSeparateModule(t *testing.T) {
 			files := map[string]string{
 				"go.mod": "module example.com/app\n\ngo " + goVersion + "\n\n" +
 					"require github.com/demhost/demhost v0.0.0\n\n" +
-					"replace github.com/demhost/demhost => " + root + "\n",
+					"replace github.com/demhost/demhost => " + root + "\n\n" +
+					// demhost's own replace of the SDK module does not reach
+					// a module that requires demhost.
+					"replace github.com/demhost/demhost/plugin-sdk => " + filepath.Join(root, "plugin-sdk") + "\n",
 				"go.sum":      string(sum),
 				"app_test.go": string(app),
 			}
