@@ -126,8 +126,9 @@ type Options struct {
 	File string
 	// Dir is the working folder. Default: ".".
 	Dir string
-	// Flags are the command line's flags. The flags named in FlagKeys
-	// override the file and the environment when set. May be nil.
+	// Flags are the command line's flags. Those named in settings
+	// (--engine-url, --registry, --env-prefix, --codebase-id) override the
+	// file and the environment when set. May be nil.
 	Flags *pflag.FlagSet
 }
 
@@ -157,17 +158,6 @@ var settings = []setting{
 	{"bulk.flush_bytes", "DEMHOST_BULK_FLUSH_BYTES", ""},
 	{"bulk.retries", "DEMHOST_BULK_RETRIES", ""},
 	{"bulk.backpressure_timeout", "DEMHOST_BULK_BACKPRESSURE_TIMEOUT", ""},
-}
-
-// FlagKeys maps the command-line flags that Load reads to their keys.
-var FlagKeys = map[string]string{}
-
-func init() {
-	for _, s := range settings {
-		if s.flag != "" {
-			FlagKeys[s.flag] = s.key
-		}
-	}
 }
 
 // loader holds one Load's state, to name the origin of a bad value.

@@ -112,9 +112,6 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Registry, error) {
 	return r, nil
 }
 
-// Backend is "postgres" or "sqlite".
-func (r *Registry) Backend() string { return r.d.name() }
-
 // closeTimeout bounds Close: closing a Postgres pool waits for its
 // connections to say goodbye, which a stalled network never lets them do.
 const closeTimeout = 3 * time.Second
