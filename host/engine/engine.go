@@ -4,7 +4,8 @@
 // Open probes GET / to pick the adapter unless Config.Kind names one.
 //
 // Adapters carry out; they hold no policy. Every error they return wraps one
-// of the sentinels in errors.go and names the index it concerns.
+// of the sentinels in errors.go and names the index it concerns. Every
+// adapter passes the conformance suite in package enginetest.
 package engine
 
 import (
@@ -84,7 +85,11 @@ type BulkResult struct {
 
 // Engine is the set of cluster operations demhost needs. Names are always
 // explicit physical index or alias names: an adapter never sends a wildcard
-// to a delete.
+// to a delete: DeleteIndices, SwapAlias, DeleteAlias, DeleteByQuery and
+// Reindex refuse a name that is empty or "_all", or holds '*', '?' or ',',
+// with ErrRejected before any request. When ctx ends before an answer, the
+// error wraps ctx.Err().
+// Package enginetest checks every method against a real cluster.
 type Engine interface {
 	// Info returns the cluster's identity.
 	Info(ctx context.Context) (Info, error)
@@ -98,10 +103,12 @@ type Engine interface {
 	// Exists says whether an index (or alias) of that name exists.
 	Exists(ctx context.Context, index string) (bool, error)
 	// ListIndices lists the indices whose names start with prefix (all
-	// non-hidden indices when prefix is empty), with doc counts and aliases.
+	// non-hidden indices when prefix is empty), with doc counts and aliases,
+	// sorted by name. A prefix with '*', '?' or ',', or that is "_all", is
+	// refused with ErrRejected; one that merely holds "_all" is fine.
 	ListIndices(ctx context.Context, prefix string) ([]IndexStat, error)
-	// GetAlias returns the indices that alias points to; none (and no
-	// error) when the alias does not exist.
+	// GetAlias returns the indices that alias points to, sorted; none (and
+	// no error) when the alias does not exist.
 	GetAlias(ctx context.Context, alias string) ([]string, error)
 	// SwapAlias points alias at index and removes it from every index in
 	// remove, in one atomic _aliases request.
@@ -118,7 +125,8 @@ type Engine interface {
 	// Count returns the number of documents in index.
 	Count(ctx context.Context, index string) (int64, error)
 	// DeleteByQuery deletes the documents matching query (a JSON query
-	// clause, e.g. {"match_all":{}}) and returns how many were deleted.
+	// clause, e.g. {"term":{"even":true}}; empty matches every document)
+	// and returns how many were deleted, visible to search at once.
 	// Like Reindex it runs as a server-side task that is followed until it
 	// ends, however long that takes; cancelling ctx cancels the task.
 	// With an error, the count is what the task had done by then.

@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -13,25 +15,47 @@ import (
 // A reindex or delete by query can run far longer than one request may
 // take. They run as tasks, polled through _tasks, so a per-request timeout
 // much shorter than the task does not cut them off; and an interrupted
-// caller cancels the task in the cluster.
+// caller cancels the task in the cluster. This is the adapters' wire
+// behaviour and Config.Timeout's, so it is tested here, not in enginetest.
 func TestLongTasks(t *testing.T) {
 	for _, te := range testenv.Engines(t) {
 		t.Run(te.Name, func(t *testing.T) {
 			t.Parallel()
-			s := newSuite(t, te)
+			kind := engine.Kind(te.Name)
+			eng := openReal(t, te.URL, kind, nil)
+			prefix := testenv.UniqueIndex("tasks_")
+			src, dst, cdst := prefix+"src", prefix+"dst", prefix+"cancel"
+			t.Cleanup(func() {
+				for _, name := range []string{src, dst, cdst} {
+					_ = eng.DeleteIndices(context.Background(), name)
+				}
+			})
+			ctx := testenv.Context(t)
 			const n = 30000
-			src := s.create(t, "tasksrc", mapping)
-			s.fill(t, src, n)
+			for _, name := range []string{src, dst, cdst} {
+				if err := eng.CreateIndex(ctx, name, []byte(`{"settings":{"number_of_shards":1,"number_of_replicas":0}}`)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var b strings.Builder
+			for i := range n {
+				fmt.Fprintf(&b, "{\"index\":{\"_id\":\"%d\"}}\n{\"n\":%d}\n", i, i)
+			}
+			if res, err := eng.Bulk(ctx, src, []byte(b.String())); err != nil || len(res.Failures) > 0 {
+				t.Fatalf("fill %s: %v %+v", src, err, res.Failures)
+			}
+			if err := eng.Refresh(ctx, src); err != nil {
+				t.Fatal(err)
+			}
 
-			rec := &recorder{next: s.rec.next}
-			short, err := engine.Open(testenv.Context(t), engine.Config{
-				URLs: []string{te.URL}, Kind: s.kind, Transport: rec, Timeout: 100 * time.Millisecond})
+			rec := &recorder{next: http.DefaultTransport}
+			short, err := engine.Open(ctx, engine.Config{
+				URLs: []string{te.URL}, Kind: kind, Transport: rec, Timeout: 100 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
 
 			t.Run("ReindexOutlivesRequestTimeout", func(t *testing.T) {
-				dst := s.create(t, "taskdst", mapping)
 				start := time.Now()
 				got, err := short.Reindex(testenv.Context(t), src, dst)
 				if err != nil || got != n {
@@ -50,11 +74,10 @@ func TestLongTasks(t *testing.T) {
 			})
 
 			t.Run("CancelledCallerCancelsTask", func(t *testing.T) {
-				dst := s.create(t, "taskcancel", mapping)
 				before := rec.count()
 				ctx, cancel := context.WithCancel(testenv.Context(t))
 				time.AfterFunc(50*time.Millisecond, cancel)
-				_, err := short.Reindex(ctx, src, dst)
+				_, err := short.Reindex(ctx, src, cdst)
 				if err == nil {
 					t.Fatal("the reindex finished within 50ms: the test needs a longer task to cancel")
 				}
