@@ -55,7 +55,7 @@ func (h *Host) activate(ctx context.Context, a *action, t registry.Target) (Resu
 			}
 		}
 		if !found {
-			return r, fmt.Errorf("%s has no version to activate; run `create %s` first", t.Index, t.Index)
+			return r, &NoVersionError{Index: t.Index}
 		}
 		r.Version = v.Number
 		if err := a.setVersion(ctx, v.Number); err != nil {
@@ -81,8 +81,7 @@ func (h *Host) activate(ctx context.Context, a *action, t registry.Target) (Resu
 		return r, fmt.Errorf("check index %s: %w", v.Name, err)
 	}
 	if !ok {
-		return r, fmt.Errorf("index %s of %s is missing in the cluster; run `create %s --es-only` to recreate it",
-			v.Name, v.Label(), t.Index)
+		return r, &MissingIndexError{Index: t.Index, Version: v.Number, Physical: v.Name}
 	}
 	if err := h.swapAlias(ctx, alias, v.Name, current); err != nil {
 		return r, err

@@ -80,8 +80,8 @@ func (h *Host) clear(ctx context.Context, a *action, index string, n int) (Resul
 // else (for clear only) the active version. noop explains an empty pick.
 func (h *Host) olderOrNamed(ctx context.Context, verb, word string, t registry.Target, older bool) ([]int, string, error) {
 	if older && t.Version != 0 {
-		return nil, "", fmt.Errorf("%w: %s --older takes an index name, and %s is a version; use `%s %s --older`",
-			ErrUsage, verb, word, verb, t.Index)
+		return nil, "", fmt.Errorf("%w: to %s the versions older than the active one, name the index %s, not the version %s",
+			ErrUsage, verb, t.Index, word)
 	}
 	if t.Version != 0 {
 		return []int{t.Version}, "", nil
@@ -92,7 +92,7 @@ func (h *Host) olderOrNamed(ctx context.Context, verb, word string, t registry.T
 	}
 	if !older {
 		if verb == "drop" {
-			return nil, "", fmt.Errorf("%w: drop takes a version name such as %s-1, or an index name with --older", ErrUsage, t.Index)
+			return nil, "", fmt.Errorf("%w: drop takes a version name such as %s-1, or an index name with the older versions", ErrUsage, t.Index)
 		}
 		if active == 0 {
 			return nil, "", fmt.Errorf("%s has no active version; name the version to %s, such as %s-1", t.Index, verb, t.Index)

@@ -26,7 +26,7 @@ func (h *Host) Create(ctx context.Context, names []string, o CreateOptions) ([]R
 	}
 	for i, t := range targets {
 		if t.Version != 0 {
-			return nil, fmt.Errorf("%w: create takes index names, and %s is a version; use `create %s`", ErrUsage, names[i], t.Index)
+			return nil, fmt.Errorf("%w: a new version is made for an index, and %s is a version of %s", ErrUsage, names[i], t.Index)
 		}
 		if _, ok := h.indexes[t.Index]; !ok && !o.ESOnly {
 			return nil, fmt.Errorf("index %s is not provided by any configured source, so it has no schema to create", t.Index)
@@ -108,7 +108,7 @@ func (h *Host) create(ctx context.Context, a *action, index string, force bool) 
 	}
 	r.Message = fmt.Sprintf("created %s (index %s)", v.Label(), v.Name)
 	if force && len(vs) > 0 && vs[len(vs)-1].Hash == hash {
-		r.Message += ", with the same schema as " + vs[len(vs)-1].Label() + " (--force)"
+		r.Message += ", with the same schema as " + vs[len(vs)-1].Label() + " (forced)"
 	}
 	a.logf(ctx, "%s", r.Message)
 	return r, nil
@@ -194,7 +194,8 @@ func (h *Host) recreateMissing(ctx context.Context, a *action, index string) (Re
 	r.Changed = len(made) > 0
 	switch {
 	case len(vs) == 0:
-		r.Message = fmt.Sprintf("%s has no version to recreate; run `create %s`", index, index)
+		r.Message = fmt.Sprintf("%s has no version to recreate", index)
+		r.Next = &Step{Action: "create", Target: index}
 	case len(made) == 0:
 		r.Message = fmt.Sprintf("every version of %s exists in the cluster; nothing recreated", index)
 	default:

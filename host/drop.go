@@ -35,8 +35,7 @@ func (h *Host) drop(ctx context.Context, a *action, index string, n int, o DropO
 		return r, err
 	}
 	if active == n && !o.Force {
-		return r, fmt.Errorf("%s is the active version of %s; activate another version first, or use --force: %w",
-			v.Label(), index, ErrActiveVersion)
+		return r, fmt.Errorf("%s is the active version of %s: %w", v.Label(), index, ErrActiveVersion)
 	}
 	gone := false
 	if err := h.eng.DeleteIndices(ctx, v.Name); errors.Is(err, engine.ErrNotFound) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"time"
 
 	"github.com/demhost/demhost/host"
 	"github.com/demhost/demhost/host/engine"
@@ -27,7 +28,10 @@ func ExampleHost() {
 	}
 	src := sdk.NewLocal("movies", newTestSource("movies", 100)) // any sdk.Source
 	h, err := host.New(ctx, host.Options{
-		Env: "qa1_", Registry: reg, Engine: eng, Sources: []host.Source{src}, Progress: os.Stderr,
+		Env: "qa1_", Registry: reg, Engine: eng, Sources: []host.Source{src},
+		OnProgress: func(p host.Progress) { // the host reports; the caller draws
+			fmt.Fprintf(os.Stderr, "%s-%d: %d indexed after %s\n", p.Index, p.Version, p.Counts.Indexed, p.Elapsed.Round(time.Second))
+		},
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -16,7 +16,7 @@ import (
 const (
 	FillEmpty       = "empty"       // never filled, or cleared since
 	FillFilling     = "filling"     // an update or migrate is running
-	FillPartial     = "partial"     // only an incremental fill (--start) completed
+	FillPartial     = "partial"     // only an incremental fill (from a start time) completed
 	FillFailed      = "failed"      // the last fill failed, and none completed before it
 	FillInterrupted = "interrupted" // the last fill was interrupted or abandoned, and none completed before it
 	FillReady       = "ready"       // a full fill completed
@@ -148,12 +148,12 @@ func (h *Host) watermark(ctx context.Context, a *action, src Source, index strin
 			return time.Time{}, fmt.Errorf("read the watermark of %s from source %s: %w", index, src.Name(), err)
 		}
 		if !resp.Watermark.IsZero() {
-			a.logf(ctx, "watermark from source %s: %s (a later --resume reads from there)",
+			a.logf(ctx, "watermark from source %s: %s (a later resume reads from there)",
 				src.Name(), resp.Watermark.UTC().Format(time.RFC3339Nano))
 			return resp.Watermark, nil
 		}
 	}
-	a.logf(ctx, "source %s keeps no watermark; a later --resume reads from this host's start time minus the overlap %s: %s",
+	a.logf(ctx, "source %s keeps no watermark; a later resume reads from this host's start time minus the overlap %s: %s",
 		src.Name(), h.opts.ResumeOverlap, hostClock.UTC().Format(time.RFC3339Nano))
 	return hostClock, nil
 }

@@ -292,3 +292,51 @@ func TestSkippedRecordsCounted(t *testing.T) {
 		}
 	})
 }
+
+// TestProgressEvents: the host reports a running update to OnProgress
+// (it draws nothing itself), ending with one Final report whose counts are
+// the result's.
+func TestProgressEvents(t *testing.T) {
+	t.Parallel()
+	ctx := testenv.Context(t)
+	url := testenv.ElasticsearchURL(t)
+	eng := openEngine(t, url)
+	src := newTestSource("books", 2000)
+	src.onWrite = func(n int) {
+		if n%500 == 0 {
+			time.Sleep(60 * time.Millisecond) // long enough for reports in between
+		}
+	}
+	local := sdk.NewLocal("test", src)
+	var mu sync.Mutex
+	var got []host.Progress
+	env := randomPrefix(t)
+	h, err := host.New(ctx, host.Options{Env: env, Registry: openSQLite(t), Engine: eng, Sources: []host.Source{local},
+		Bulk: host.BulkConfig{Workers: 2, BatchSize: 100}, ProgressInterval: 20 * time.Millisecond,
+		OnProgress: func(p host.Progress) { mu.Lock(); got = append(got, p); mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cleanupPrefix(t, eng, env) })
+	f := &fixture{t: t, ctx: ctx, h: h, eng: eng, env: env}
+	f.one(h.Create(ctx, []string{"books"}, host.CreateOptions{}))
+	f.one(h.Activate(ctx, []string{"books"}))
+	r := f.one(h.Update(ctx, []string{"books"}, host.UpdateOptions{}))
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) < 3 {
+		t.Fatalf("%d progress reports, want several", len(got))
+	}
+	last := got[len(got)-1]
+	if !last.Final || last.Counts != r.Counts || last.ActionID != r.ActionID || last.Index != "books" || last.Version != 1 {
+		t.Errorf("last report %+v, want Final with the result's counts %+v and action %d", last, r.Counts, r.ActionID)
+	}
+	for i, p := range got[:len(got)-1] {
+		if p.Final {
+			t.Errorf("report %d of %d is Final", i, len(got))
+		}
+		if i > 0 && p.Counts.Indexed < got[i-1].Counts.Indexed {
+			t.Errorf("counts went back: %d then %d", got[i-1].Counts.Indexed, p.Counts.Indexed)
+		}
+	}
+}

@@ -146,8 +146,9 @@ func TestUpdateAllSkipsInactive(t *testing.T) {
 		}
 		for _, ix := range []string{"shows", "songs"} {
 			r := got[ix]
-			if r.Changed || r.ActionID != 0 || !strings.Contains(r.Message, ix+" has no active version: activate it or name a version") {
-				t.Errorf("update --all, %s = %+v, want it skipped with a message", ix, r)
+			if r.Changed || r.ActionID != 0 || !strings.Contains(r.Message, ix+" has no active version") || !strings.Contains(r.Message, "skipped") ||
+				r.Next == nil || r.Next.Target != ix {
+				t.Errorf("update --all, %s = %+v (next %+v), want it skipped with a message and a next step", ix, r, r.Next)
 			}
 		}
 

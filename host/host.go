@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/user"
 	"runtime"
@@ -37,12 +36,12 @@ type Options struct {
 	Sources []Source
 	// Bulk tunes the indexer.
 	Bulk BulkConfig
-	// Progress receives progress lines/bars (the CLI passes stderr).
-	// Default: discarded.
-	Progress io.Writer
-	// Terminal says Progress is a terminal (draw a bar, not lines).
-	Terminal bool
-	// ProgressInterval is how often progress is written and recorded.
+	// OnProgress, when set, receives a running update's progress every
+	// ProgressInterval and once when it ends (Progress.Final); the CLI
+	// draws it. It is called from the update's own goroutine and must not
+	// block for long. Default: none.
+	OnProgress func(Progress)
+	// ProgressInterval is how often progress is reported and recorded.
 	// Default: 2s.
 	ProgressInterval time.Duration
 	// ResumeOverlap is subtracted from the host's start time to make the
@@ -143,9 +142,7 @@ func New(ctx context.Context, opts Options) (*Host, error) {
 	if err := ValidatePrefix(opts.Env); err != nil {
 		return nil, fmt.Errorf("new host: %w", err)
 	}
-	if opts.Progress == nil {
-		opts.Progress = io.Discard
-	}
+	opts.Bulk = opts.Bulk.withDefaults() // the one place its defaults are filled
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = 2 * time.Second
 	}
@@ -208,7 +205,10 @@ type Result struct {
 	Index    string `json:"index"`
 	Version  int    `json:"version,omitempty"`
 	Message  string `json:"message"` // one sentence for the user
-	// Notes are decisions the user should know of: a flag that was
+	// Next is what the user may do next (resume an interrupted update,
+	// activate a migrated version); nil when nothing.
+	Next *Step `json:"next,omitempty"`
+	// Notes are decisions the user should know of: an option that was
 	// ignored, a read that was narrowed or widened, and why.
 	Notes    []string          `json:"notes,omitempty"`
 	Changed  bool              `json:"changed"` // false for a no-op

@@ -119,8 +119,8 @@ func seedFlow(t *testing.T, f *fixture) {
 	f.one(h.Activate(ctx, []string{"movies-2"}))
 
 	_, err = h.Drop(ctx, "movies-2", host.DropOptions{})
-	if !errors.Is(err, host.ErrActiveVersion) || !strings.Contains(err.Error(), "--force") {
-		t.Fatalf("drop of the active version: err = %v, want ErrActiveVersion mentioning --force", err)
+	if !errors.Is(err, host.ErrActiveVersion) || !strings.Contains(err.Error(), "movies-2 is the active version of movies") {
+		t.Fatalf("drop of the active version: err = %v, want ErrActiveVersion naming movies-2", err)
 	}
 	if n := f.count(v2); n != 100 {
 		t.Fatalf("movies-2 count after refused drop = %d", n)

@@ -59,7 +59,7 @@ func (h *Host) planMigrate(ctx context.Context, name string, o MigrateOptions) (
 	dst := t.Version
 	if dst == 0 {
 		if len(vs) == 0 {
-			return p, fmt.Errorf("%w: %s has no version to migrate into; run `create %s` first", ErrUsage, t.Index, t.Index)
+			return p, usage(&NoVersionError{Index: t.Index})
 		}
 		dst = vs[len(vs)-1].Number
 	}
@@ -70,19 +70,18 @@ func (h *Host) planMigrate(ctx context.Context, name string, o MigrateOptions) (
 			return p, err
 		}
 		if f.Version == 0 {
-			return p, fmt.Errorf("%w: --from takes a version name such as %s, and %s is an index", ErrUsage, label(f.Index, 1), o.From)
+			return p, fmt.Errorf("%w: the source of a migration is a version, such as %s, and %s is an index", ErrUsage, label(f.Index, 1), o.From)
 		}
 		if f.Index != t.Index {
-			return p, fmt.Errorf("%w: --from %s is a version of %s, not of %s; migrate copies between versions of one index",
+			return p, fmt.Errorf("%w: the source %s is a version of %s, not of %s; a migration copies between versions of one index",
 				ErrUsage, o.From, f.Index, t.Index)
 		}
 		src = f.Version
 	} else if src == 0 {
-		return p, fmt.Errorf("%w: %s has no active version to migrate from; name the source with --from %s-N", ErrUsage, t.Index, t.Index)
+		return p, usage(&NoActiveVersionError{Index: t.Index, Latest: dst})
 	}
 	if src == dst {
-		return p, fmt.Errorf("%w: %s is both the source and the target of the migration; run `create %s --force` for a new version, or name another with --from",
-			ErrUsage, label(t.Index, src), t.Index)
+		return p, &SameVersionError{Index: t.Index, Version: src}
 	}
 	if p.src, err = h.migrateVersion(ctx, t.Index, src); err != nil {
 		return p, err
@@ -91,8 +90,7 @@ func (h *Host) planMigrate(ctx context.Context, name string, o MigrateOptions) (
 		return p, err
 	}
 	if p.dst.Status == registry.VersionFailed {
-		return p, fmt.Errorf("%w: version %s failed to build and cannot be migrated into; create a new version with `create %s`",
-			ErrUsage, p.dst.Label(), t.Index)
+		return p, usage(&FailedVersionError{Index: t.Index, Version: p.dst.Number})
 	}
 	return p, nil
 }
@@ -107,8 +105,7 @@ func (h *Host) migrateTarget(ctx context.Context, word string) (registry.Target,
 	if i := strings.LastIndexByte(word, '-'); i > 0 {
 		if n, cerr := strconv.Atoi(word[i+1:]); cerr == nil && n > 0 {
 			if v, verr := h.reg.Version(ctx, h.opts.Env, word[:i], n); verr == nil && v.DeletedAt != nil {
-				return t, fmt.Errorf("%w: version %s was dropped and cannot be migrated; name a live version (see `list %s`)",
-					ErrUsage, v.Label(), v.Index)
+				return t, usage(&DroppedVersionError{Index: v.Index, Version: v.Number})
 			}
 		}
 	}
@@ -123,16 +120,14 @@ func (h *Host) migrateVersion(ctx context.Context, index string, n int) (registr
 		return v, fmt.Errorf("read version %s: %w", label(index, n), err)
 	}
 	if v.DeletedAt != nil {
-		return v, fmt.Errorf("%w: version %s was dropped and cannot be migrated; name a live version (see `list %s`)",
-			ErrUsage, v.Label(), index)
+		return v, usage(&DroppedVersionError{Index: index, Version: n})
 	}
 	ok, err := h.eng.Exists(ctx, v.Name)
 	if err != nil {
 		return v, fmt.Errorf("check index %s: %w", v.Name, err)
 	}
 	if !ok {
-		return v, fmt.Errorf("%w: index %s of %s is missing in the cluster; run `create %s --es-only` to recreate it first",
-			ErrUsage, v.Name, v.Label(), index)
+		return v, usage(&MissingIndexError{Index: index, Version: n, Physical: v.Name})
 	}
 	return v, nil
 }
@@ -198,8 +193,9 @@ func (h *Host) migrate(ctx context.Context, a *action, p migratePlan) (Result, e
 	summary := fmt.Sprintf("%s documents copied in %s", thousands(copied), elapsed.Round(time.Millisecond))
 	switch {
 	case ctx.Err() != nil:
-		r.Message = fmt.Sprintf("migration of %s into %s interrupted after %s documents copied, and demhost asked the cluster to cancel the copy; run `migrate %s --from %s` again to redo it",
-			src.Label(), dst.Label(), thousands(copied), dst.Label(), src.Label())
+		r.Message = fmt.Sprintf("migration of %s into %s interrupted after %s documents copied, and demhost asked the cluster to cancel the copy",
+			src.Label(), dst.Label(), thousands(copied))
+		r.Next = &Step{Action: "migrate", Target: dst.Label(), From: src.Label(), Why: "to redo it"}
 		a.logf(ctx, "%s", r.Message)
 		return r, fmt.Errorf("migrate %s into %s: %w", src.Label(), dst.Label(), ErrInterrupted)
 	case runErr != nil:
@@ -213,15 +209,15 @@ func (h *Host) migrate(ctx context.Context, a *action, p migratePlan) (Result, e
 		if err := h.reg.SetCheckpoint(bg, srcCP); err != nil {
 			return r, fmt.Errorf("record checkpoint of %s: %w", dst.Label(), err)
 		}
-		a.logf(ctx, "%s takes the checkpoint of %s: a later --resume reads from %s", dst.Label(), src.Label(),
+		a.logf(ctx, "%s takes the checkpoint of %s: a later resume reads from %s", dst.Label(), src.Label(),
 			srcCP.Watermark.UTC().Format(time.RFC3339Nano))
 	} else {
-		r.Notes = append(r.Notes, fmt.Sprintf("%s never had a complete full update, so neither has %s; run `update %s` to fill it completely",
-			src.Label(), dst.Label(), dst.Label()))
+		r.Notes = append(r.Notes, fmt.Sprintf("%s never had a complete full update, so neither has %s", src.Label(), dst.Label()))
+		r.Next = &Step{Action: "update", Target: dst.Label(), Why: "to fill it completely"}
 		a.logf(ctx, "%s", r.Notes[len(r.Notes)-1])
 	}
 	if active != dst.Number {
-		r.Message += fmt.Sprintf("; run `activate %s` to serve it", dst.Label())
+		r.Next = &Step{Action: "activate", Target: dst.Label(), Why: "to serve it"}
 	}
 	a.logf(ctx, "%s", r.Message)
 	return r, nil

@@ -64,8 +64,8 @@ func TestMigrate(t *testing.T) {
 		if r.Kind != "migrate" || r.Version != 2 || r.Counts.Indexed != 120 || !r.Changed {
 			t.Fatalf("migrate movies = %+v, want 120 documents copied into version 2", r)
 		}
-		if !strings.Contains(r.Message, "migrated movies-1 into movies-2") || !strings.Contains(r.Message, "activate movies-2") {
-			t.Errorf("message = %q, want it to name both versions and suggest activating movies-2", r.Message)
+		if !strings.Contains(r.Message, "migrated movies-1 into movies-2") || r.Next == nil || r.Next.Action != "activate" || r.Next.Target != "movies-2" {
+			t.Errorf("message = %q, next %+v; want it to name both versions and the next step, activating movies-2", r.Message, r.Next)
 		}
 		if n := f.count(v2); n != 120 {
 			t.Errorf("movies-2 count = %d, want 120", n)
@@ -168,8 +168,8 @@ func TestMigrateRefuses(t *testing.T) {
 			{"movies-1", "", "movies-1 is both the source and the target"},
 			{"movies-1", "movies-1", "movies-1 is both the source and the target"},
 			{"books", "", "books has no active version"},
-			{"books-2", "movies-1", "--from movies-1 is a version of movies, not of books"},
-			{"movies-1", "movies", "--from takes a version name"},
+			{"books-2", "movies-1", "movies-1 is a version of movies, not of books"},
+			{"movies-1", "movies", "the source of a migration is a version"},
 			{"movies-2", "", "movies-2 was dropped"},
 			{"movies-1", "movies-2", "movies-2 was dropped"},
 			{"movies", "", "movies-3 is missing in the cluster"},

@@ -133,7 +133,7 @@ func (h *Host) version(ctx context.Context, index string, n int) (registry.Versi
 		return v, fmt.Errorf("read version %s: %w", label(index, n), err)
 	}
 	if v.DeletedAt != nil {
-		return v, fmt.Errorf("version %s was dropped; create a new version with `create %s`", label(index, n), index)
+		return v, &DroppedVersionError{Index: index, Version: n}
 	}
 	return v, nil
 }

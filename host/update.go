@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/demhost/demhost/internal/humanize"
 	sdk "github.com/demhost/demhost/plugin-sdk"
 	"github.com/demhost/demhost/registry"
 )
@@ -34,6 +35,7 @@ type updatePlan struct {
 	index string
 	nums  []int
 	noop  string
+	next  *Step // for a no-op, what would make it do something
 }
 
 // Update streams documents into the active version (or the named one).
@@ -50,15 +52,14 @@ func (h *Host) Update(ctx context.Context, names []string, o UpdateOptions) ([]R
 	}
 	for i, t := range targets {
 		if t.Version != 0 && o.Newer {
-			return nil, fmt.Errorf("%w: --newer takes index names, and %s is a version", ErrUsage, names[i])
+			return nil, fmt.Errorf("%w: filling the newer versions takes index names, and %s is a version", ErrUsage, names[i])
 		}
 		p, ok := h.indexes[t.Index]
 		if !ok {
 			return nil, fmt.Errorf("index %s is not provided by any configured source, so there is nothing to stream into it", t.Index)
 		}
 		if !o.Start.IsZero() && !o.Full && !p.spec.Capabilities.Since {
-			return nil, fmt.Errorf("%w: source %s cannot read only the changes of %s since a time, so --start cannot narrow its update; pass --full to read everything",
-				ErrUsage, p.source.Name(), t.Index)
+			return nil, &CannotNarrowError{Source: p.source.Name(), Index: t.Index, Start: true}
 		}
 	}
 	// Plan every target before touching the cluster, so that a target
@@ -66,14 +67,14 @@ func (h *Host) Update(ctx context.Context, names []string, o UpdateOptions) ([]R
 	plans := make([]updatePlan, 0, len(targets))
 	var filled []registry.Target
 	for _, t := range targets {
-		nums, noop, err := h.updateTargets(ctx, t, o)
+		nums, noop, next, err := h.updateTargets(ctx, t, o)
 		if err != nil {
 			return nil, err
 		}
 		if err := h.checkResumable(ctx, t.Index, nums, o); err != nil {
 			return nil, err
 		}
-		plans = append(plans, updatePlan{index: t.Index, nums: nums, noop: noop})
+		plans = append(plans, updatePlan{index: t.Index, nums: nums, noop: noop, next: next})
 		for _, n := range nums {
 			filled = append(filled, registry.Target{Index: t.Index, Version: n})
 		}
@@ -84,7 +85,7 @@ func (h *Host) Update(ctx context.Context, names []string, o UpdateOptions) ([]R
 		var docErr error
 		for _, p := range plans {
 			if p.noop != "" {
-				out = append(out, Result{Kind: string(registry.ActionUpdate), Index: p.index, Message: p.noop})
+				out = append(out, Result{Kind: string(registry.ActionUpdate), Index: p.index, Message: p.noop, Next: p.next})
 				continue
 			}
 			for _, n := range p.nums {
@@ -119,8 +120,7 @@ func (h *Host) checkResumable(ctx context.Context, index string, nums []int, o U
 		if _, ok, err := h.reg.GetCheckpoint(ctx, h.opts.Env, index, n, p.source.Name()); err != nil {
 			return fmt.Errorf("read checkpoint of %s: %w", label(index, n), err)
 		} else if ok {
-			return fmt.Errorf("%w: source %s cannot read only the changes of %s since a time, so --resume cannot narrow the update of %s; pass --full to read everything",
-				ErrUsage, p.source.Name(), index, label(index, n))
+			return &CannotNarrowError{Source: p.source.Name(), Index: index, Version: n}
 		}
 	}
 	return nil
@@ -128,31 +128,30 @@ func (h *Host) checkResumable(ctx context.Context, index string, nums []int, o U
 
 // updateTargets picks the versions an update fills. With o.All, an index
 // with no active version is a no-op that says so, not an error.
-func (h *Host) updateTargets(ctx context.Context, t registry.Target, o UpdateOptions) ([]int, string, error) {
+func (h *Host) updateTargets(ctx context.Context, t registry.Target, o UpdateOptions) ([]int, string, *Step, error) {
 	if t.Version != 0 {
-		return []int{t.Version}, "", nil
+		return []int{t.Version}, "", nil, nil
 	}
 	vs, active, err := h.liveVersions(ctx, t.Index)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
+	}
+	latest := 0
+	if len(vs) > 0 {
+		latest = vs[len(vs)-1].Number
 	}
 	if !o.Newer {
-		if active == 0 && o.All {
-			msg := fmt.Sprintf("%s has no active version: activate it or name a version; skipped", t.Index)
-			if len(vs) == 0 {
-				msg += fmt.Sprintf(" (it has no version yet: run `create %s` first)", t.Index)
-			}
-			return nil, msg, nil
+		switch {
+		case active == 0 && o.All && latest == 0:
+			return nil, fmt.Sprintf("%s has no active version, and no version yet; skipped", t.Index),
+				&Step{Action: "create", Target: t.Index}, nil
+		case active == 0 && o.All:
+			return nil, fmt.Sprintf("%s has no active version: activate it or name a version; skipped", t.Index),
+				&Step{Action: "activate", Target: t.Index}, nil
+		case active == 0:
+			return nil, "", nil, &NoActiveVersionError{Index: t.Index, Latest: latest}
 		}
-		if active == 0 {
-			hint := t.Index + "-N"
-			if len(vs) > 0 {
-				hint = vs[len(vs)-1].Label()
-			}
-			return nil, "", fmt.Errorf("%s has no active version; run `activate %s` first, or name a version such as %s",
-				t.Index, t.Index, hint)
-		}
-		return []int{active}, "", nil
+		return []int{active}, "", nil, nil
 	}
 	var nums []int
 	for _, v := range vs {
@@ -162,11 +161,11 @@ func (h *Host) updateTargets(ctx context.Context, t registry.Target, o UpdateOpt
 	}
 	if len(nums) == 0 {
 		if active == 0 {
-			return nil, fmt.Sprintf("%s has no version to update; run `create %s` first", t.Index, t.Index), nil
+			return nil, fmt.Sprintf("%s has no version to update", t.Index), &Step{Action: "create", Target: t.Index}, nil
 		}
-		return nil, fmt.Sprintf("no version of %s is newer than the active %s; nothing to update", t.Index, label(t.Index, active)), nil
+		return nil, fmt.Sprintf("no version of %s is newer than the active %s; nothing to update", t.Index, label(t.Index, active)), nil, nil
 	}
-	return nums, "", nil
+	return nums, "", nil, nil
 }
 
 func updateParams(o UpdateOptions) map[string]any {
@@ -189,141 +188,177 @@ func updateParams(o UpdateOptions) map[string]any {
 	return p
 }
 
-// update fills version n of index from its source.
+// fillPlan is what one update of a version reads, decided before it reads.
+type fillPlan struct {
+	since    time.Time // zero: a full read
+	advances bool      // a complete read leaves the checkpoint
+	canSince bool
+}
+
+// update fills version n of index from its source, in steps: check the
+// version, decide what to read, prepare the index, stream, finish.
 func (h *Host) update(ctx context.Context, a *action, index string, n int, o UpdateOptions) (Result, error) {
 	r := Result{Index: index, Version: n}
-	v, err := h.version(ctx, index, n)
+	v, err := h.fillableVersion(ctx, index, n)
 	if err != nil {
 		return r, err
 	}
-	if v.Status == registry.VersionFailed {
-		return r, fmt.Errorf("version %s failed to build; create a new version with `create %s`", v.Label(), index)
-	}
-	p := h.indexes[index]
-	src := p.source
-	if ok, err := h.eng.Exists(ctx, v.Name); err != nil {
-		return r, fmt.Errorf("check index %s: %w", v.Name, err)
-	} else if !ok {
-		return r, fmt.Errorf("index %s of %s is missing in the cluster; run `create %s --es-only` to recreate it", v.Name, v.Label(), index)
-	}
-	active, err := h.activeNumber(ctx, index)
-	if err != nil {
-		return r, err
-	}
-
 	// Settings that an earlier load left applied (its process died) are
 	// restored first: this action holds the lock, so no load is running.
 	if err := h.restoreLoad(ctx, a, v); err != nil {
 		return r, err
 	}
 	v.LoadSettings = nil
-	canSince := p.spec.Capabilities.Since
-	cp, hasCP, err := h.reg.GetCheckpoint(ctx, h.opts.Env, index, n, src.Name())
+	plan, err := h.planFill(ctx, a, &r, v, o)
 	if err != nil {
-		return r, fmt.Errorf("read checkpoint of %s: %w", v.Label(), err)
+		return r, err
 	}
-	var since time.Time
+	active, err := h.activeNumber(ctx, index)
+	if err != nil {
+		return r, err
+	}
+	restore := func() error { return nil }
+	if plan.since.IsZero() && active != n {
+		if restore, err = h.tuneForLoad(ctx, a, v); err != nil {
+			return r, err
+		}
+	}
+	src := h.indexes[index].source
+	watermark, err := h.watermark(ctx, a, src, index, plan.canSince)
+	if err != nil {
+		_ = restore()
+		return r, err
+	}
+	ix, elapsed, runErr := h.stream(ctx, a, v, plan, active, o)
+	if err := restore(); err != nil {
+		a.logf(ctx, "%v", err)
+		runErr = errors.Join(runErr, err)
+	}
+	return h.finishFill(ctx, a, r, v, plan, ix, elapsed, runErr, watermark)
+}
+
+// fillableVersion is version n of index, live, built and in the cluster.
+func (h *Host) fillableVersion(ctx context.Context, index string, n int) (registry.Version, error) {
+	v, err := h.version(ctx, index, n)
+	if err != nil {
+		return v, err
+	}
+	if v.Status == registry.VersionFailed {
+		return v, &FailedVersionError{Index: index, Version: n}
+	}
+	if ok, err := h.eng.Exists(ctx, v.Name); err != nil {
+		return v, fmt.Errorf("check index %s: %w", v.Name, err)
+	} else if !ok {
+		return v, &MissingIndexError{Index: index, Version: n, Physical: v.Name}
+	}
+	return v, nil
+}
+
+// planFill decides from when the update reads, from the options, the
+// version's checkpoint and the source's capabilities, and notes every
+// decision the user should know of on r and in the action's log.
+func (h *Host) planFill(ctx context.Context, a *action, r *Result, v registry.Version, o UpdateOptions) (fillPlan, error) {
+	p := h.indexes[v.Index]
+	src := p.source
+	plan := fillPlan{canSince: p.spec.Capabilities.Since}
+	note := func(format string, args ...any) {
+		r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
+		a.logf(ctx, "%s", r.Notes[len(r.Notes)-1])
+	}
+	cp, hasCP, err := h.reg.GetCheckpoint(ctx, h.opts.Env, v.Index, v.Number, src.Name())
+	if err != nil {
+		return plan, fmt.Errorf("read checkpoint of %s: %w", v.Label(), err)
+	}
 	switch {
 	case !o.Start.IsZero():
-		since = o.Start
-		a.logf(ctx, "reading what changed since %s (--start)", since.UTC().Format(time.RFC3339))
+		plan.since = o.Start
+		a.logf(ctx, "reading what changed since the given start %s", plan.since.UTC().Format(time.RFC3339))
 	case o.Resume && hasCP:
-		since = cp.Watermark
-		a.logf(ctx, "resuming from the checkpoint %s", since.UTC().Format(time.RFC3339Nano))
+		plan.since = cp.Watermark
+		a.logf(ctx, "resuming from the checkpoint %s", plan.since.UTC().Format(time.RFC3339Nano))
 	case o.Resume:
-		r.Notes = append(r.Notes, fmt.Sprintf("%s has never had a complete full update, so --resume reads everything", v.Label()))
-		a.logf(ctx, "%s", r.Notes[len(r.Notes)-1])
-	case hasCP && cp.SetAt.After(a.started) && canSince:
+		note("%s has never had a complete full update, so resuming reads everything", v.Label())
+	case hasCP && cp.SetAt.After(a.started) && plan.canSince:
 		// Another update filled the version while this one waited for
 		// the lock: read only what changed since its watermark.
-		since = cp.Watermark
-		r.Notes = append(r.Notes, fmt.Sprintf("%s was filled by action %d while this update waited for its lock; reading only what changed since %s",
-			v.Label(), cp.ActionID, since.UTC().Format(time.RFC3339Nano)))
-		a.logf(ctx, "%s", r.Notes[len(r.Notes)-1])
+		plan.since = cp.Watermark
+		note("%s was filled by action %d while this update waited for its lock; reading only what changed since %s",
+			v.Label(), cp.ActionID, plan.since.UTC().Format(time.RFC3339Nano))
 	}
-	if !since.IsZero() && !canSince {
-		what := "--resume"
+	if !plan.since.IsZero() && !plan.canSince {
+		what := "resuming from the checkpoint"
 		if !o.Start.IsZero() {
-			what = "--start"
+			what = "the given start time"
 		}
-		r.Notes = append(r.Notes, fmt.Sprintf("source %s cannot read changes since a time, so %s was ignored and everything is read (--full)", src.Name(), what))
-		a.logf(ctx, "%s", r.Notes[len(r.Notes)-1])
-		since = time.Time{}
+		note("source %s cannot read changes since a time, so %s was ignored and everything is read", src.Name(), what)
+		plan.since = time.Time{}
 	}
-	full := since.IsZero()
 	// A complete incremental read leaves a checkpoint only when it started
 	// at or before the version's own: else the changes between the two
-	// were never read, and --resume must not skip them.
-	advances := full || (hasCP && !since.After(cp.Watermark))
+	// were never read, and resuming must not skip them.
+	plan.advances = plan.since.IsZero() || (hasCP && !plan.since.After(cp.Watermark))
+	return plan, nil
+}
 
-	cfg := h.opts.Bulk
+// stream runs the bulk indexer over the source's partitions into v,
+// reporting progress, and returns the indexer with its counts.
+func (h *Host) stream(ctx context.Context, a *action, v registry.Version, plan fillPlan, active int, o UpdateOptions) (*indexer, time.Duration, error) {
+	p := h.indexes[v.Index]
+	cfg := h.opts.Bulk // its defaults were filled by New
 	if o.Workers > 0 {
 		cfg.Workers = o.Workers
 	}
 	if o.BatchSize > 0 {
 		cfg.BatchSize = o.BatchSize
 	}
-	cfg = cfg.withDefaults()
 	parts := 1
 	if p.spec.Capabilities.Partitions {
 		parts = cfg.Workers
 	}
-
-	restore := func() error { return nil }
-	if full && active != n {
-		if restore, err = h.tuneForLoad(ctx, a, v); err != nil {
-			return r, err
-		}
-	}
-	watermark, err := h.watermark(ctx, a, src, index, canSince)
-	if err != nil {
-		_ = restore()
-		return r, err
-	}
-
-	var total int64
-	if full && active != 0 {
-		total, _ = h.eng.Count(ctx, h.Alias(index)) // a guess for the ETA only
+	var expected int64
+	if plan.since.IsZero() && active != 0 {
+		expected, _ = h.eng.Count(ctx, h.Alias(v.Index)) // a guess for the ETA only
 	}
 	ix := newIndexer(h.eng, v.Name, cfg, func(format string, args ...any) { a.logf(ctx, format, args...) })
 	bg := context.WithoutCancel(ctx)
-	prog := &progress{
-		w: h.opts.Progress, terminal: h.opts.Terminal, name: v.Label(), total: total,
-		counts: ix.counts,
-		record: func(c registry.Counts) { _ = h.reg.Progress(bg, a.id, c) },
+	read := "full"
+	if !plan.since.IsZero() {
+		read = "since " + plan.since.UTC().Format(time.RFC3339)
 	}
 	a.logf(ctx, "update %s (index %s) from source %s: %s, %d partition(s), %d workers, batches of %d",
-		v.Label(), v.Name, src.Name(), map[bool]string{true: "full", false: "since " + since.UTC().Format(time.RFC3339)}[full],
-		parts, cfg.Workers, cfg.BatchSize)
-
+		v.Label(), v.Name, p.source.Name(), read, parts, cfg.Workers, cfg.BatchSize)
 	started := time.Now()
-	prog.start = started
+	prog := &progress{
+		base:   Progress{ActionID: a.id, Index: v.Index, Version: v.Number, Expected: expected},
+		start:  started,
+		counts: ix.counts,
+		record: func(c registry.Counts) { _ = h.reg.Progress(bg, a.id, c) },
+		emit:   h.opts.OnProgress,
+	}
 	stop := make(chan struct{})
 	progDone := make(chan struct{})
 	go func() {
 		defer close(progDone)
 		prog.loop(h.opts.ProgressInterval, stop)
 	}()
-	runErr := ix.run(ctx, src, sdk.StreamRequest{Index: index, Since: since}, parts)
+	err := ix.run(ctx, p.source, sdk.StreamRequest{Index: v.Index, Since: plan.since}, parts)
 	close(stop)
 	<-progDone
 	prog.done()
-	elapsed := time.Since(started)
+	return ix, time.Since(started), err
+}
 
-	if err := restore(); err != nil {
-		a.logf(ctx, "%v", err)
-		if runErr == nil {
-			runErr = err
-		}
-	}
-	r.Counts = ix.counts()
-	r.Failures = ix.failures
-	r.Skips = ix.skips
+// finishFill refreshes v, words the result, and records the checkpoint
+// of a complete read that advances it.
+func (h *Host) finishFill(ctx context.Context, a *action, r Result, v registry.Version, plan fillPlan,
+	ix *indexer, elapsed time.Duration, runErr error, watermark time.Time) (Result, error) {
+	bg := context.WithoutCancel(ctx)
+	r.Counts, r.Failures, r.Skips, r.Retries = ix.counts(), ix.failures, ix.skips, ix.retries()
 	r.Changed = r.Counts.Indexed+r.Counts.Deleted > 0
 	if err := h.eng.Refresh(bg, v.Name); err != nil && runErr == nil {
 		runErr = fmt.Errorf("refresh %s: %w", v.Name, err)
 	}
-	rate := docsPerSecond(r.Counts.Indexed+r.Counts.Deleted+r.Counts.Failed, elapsed)
+	rate := humanize.Rate(r.Counts.Indexed+r.Counts.Deleted+r.Counts.Failed, elapsed)
 	skipped := ""
 	if r.Counts.Skipped > 0 {
 		skipped = fmt.Sprintf(", %s skipped by the source", thousands(r.Counts.Skipped))
@@ -333,13 +368,13 @@ func (h *Host) update(ctx context.Context, a *action, index string, n int, o Upd
 		elapsed.Round(time.Millisecond), thousands(int64(rate)))
 	a.logf(ctx, "%s", summary)
 	a.logf(ctx, "%s", ix.summary()) // every 429, 5xx and no-answer retry, and the lowest concurrency
-	r.Retries = ix.retries()
 	switch {
 	case runErr != nil:
 		r.Message = fmt.Sprintf("update of %s failed after %s", v.Label(), summary)
 		return r, fmt.Errorf("update %s: %w", v.Label(), runErr)
 	case ctx.Err() != nil:
-		r.Message = fmt.Sprintf("update of %s interrupted after %s; run `update %s --resume` to continue", v.Label(), summary, v.Label())
+		r.Message = fmt.Sprintf("update of %s interrupted after %s", v.Label(), summary)
+		r.Next = &Step{Action: "update", Target: v.Label(), Resume: true, Why: "to continue"}
 		return r, fmt.Errorf("update %s interrupted after %s documents: %w", v.Label(), thousands(r.Counts.Indexed), ErrInterrupted)
 	case r.Counts.Failed > 0:
 		r.Message = fmt.Sprintf("updated %s with failures: %s", v.Label(), summary)
@@ -348,13 +383,15 @@ func (h *Host) update(ctx context.Context, a *action, index string, n int, o Upd
 			r.Failures[0].ID, r.Failures[0].Reason, ErrDocumentsFailed)
 	}
 	r.Message = fmt.Sprintf("updated %s: %s", v.Label(), summary)
-	if !advances {
-		r.Notes = append(r.Notes, fmt.Sprintf("%s read only what changed since %s, so it is not a complete fill; run `update %s` (without --start) to fill it completely",
-			v.Label(), since.UTC().Format(time.RFC3339), v.Label()))
+	if !plan.advances {
+		r.Notes = append(r.Notes, fmt.Sprintf("%s read only what changed since %s, so it is not a complete fill",
+			v.Label(), plan.since.UTC().Format(time.RFC3339)))
+		r.Next = &Step{Action: "update", Target: v.Label(), Why: "to fill it completely"}
 		a.logf(ctx, "%s", r.Notes[len(r.Notes)-1])
 		return r, nil
 	}
-	cp = registry.Checkpoint{Env: h.opts.Env, Index: index, Version: n, Source: src.Name(), Watermark: watermark, ActionID: a.id}
+	cp := registry.Checkpoint{Env: h.opts.Env, Index: v.Index, Version: v.Number, Source: h.indexes[v.Index].source.Name(),
+		Watermark: watermark, ActionID: a.id}
 	if err := h.reg.SetCheckpoint(bg, cp); err != nil {
 		return r, fmt.Errorf("record checkpoint of %s: %w", v.Label(), err)
 	}

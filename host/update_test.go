@@ -20,8 +20,9 @@ func TestUpdateResume(t *testing.T) {
 		ctx, h := f.ctx, f.h
 		f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{}))
 		_, err := h.Update(ctx, []string{"movies"}, host.UpdateOptions{})
-		if err == nil || !strings.Contains(err.Error(), "activate") {
-			t.Fatalf("update with no active version: err = %v, want a hint to activate", err)
+		var noActive *host.NoActiveVersionError
+		if !errors.As(err, &noActive) || noActive.Index != "movies" || noActive.Latest != 1 {
+			t.Fatalf("update with no active version: err = %v, want a NoActiveVersionError naming movies and movies-1", err)
 		}
 		f.one(h.Activate(ctx, []string{"movies"}))
 		r := f.one(h.Update(ctx, []string{"movies"}, host.UpdateOptions{Resume: true}))

@@ -12,6 +12,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	urlredact "github.com/demhost/demhost/internal/redact"
 )
 
 const (
@@ -177,26 +179,9 @@ func newTransport(caFile string) (*http.Transport, error) {
 	return t, nil
 }
 
-// base is what both adapters share besides the vendor client.
-type base struct {
-	timeout time.Duration
-	url     string // the first URL, redacted, for Info
-}
-
-// bound applies the per-request timeout.
-func (b base) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, b.timeout)
-}
-
-// redact drops the user information from a URL so it can be shown.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "<unparsable url>"
-	}
-	u.User = nil
-	return u.String()
-}
+// redact drops the user information from a URL so it can be shown; the
+// rule is package redact's.
+func redact(raw string) string { return urlredact.WithoutUser(raw) }
 
 // infoFrom decodes GET / for an adapter's Info.
 func infoFrom(r *reply, url string) (Info, error) {

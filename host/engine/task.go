@@ -15,14 +15,6 @@ const (
 	taskPollMax   = time.Second
 )
 
-// taskAPI is what an adapter offers to follow a task.
-type taskAPI interface {
-	// getTask reads GET _tasks/<id>.
-	getTask(ctx context.Context, op, index, id string) (*reply, error)
-	// cancelTask asks the cluster to stop the task.
-	cancelTask(ctx context.Context, op, index, id string) error
-}
-
 // taskStatus is the answer of GET _tasks/<id>: the running counts in
 // task.status, and once completed the final ones in response.
 type taskStatus struct {
@@ -44,7 +36,7 @@ func (tc taskCounts) done() int64 { return tc.Deleted + tc.Created + tc.Updated 
 // error, the count is what the task had done by then, as far as the
 // cluster said: what a failed task did before it failed, or the last
 // progress seen before an interruption.
-func followTask(ctx context.Context, b base, api taskAPI, started *reply, err error) (int64, error) {
+func (a *adapter) followTask(ctx context.Context, started *reply, err error) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
@@ -65,18 +57,18 @@ func followTask(ctx context.Context, b base, api taskAPI, started *reply, err er
 	for {
 		select {
 		case <-ctx.Done():
-			stopTask(ctx, b, api, op, index, st.Task)
+			a.stopTask(ctx, op, index, st.Task)
 			return seen, transportError(ctx, op, index, ctx.Err())
 		case <-timer.C:
 		}
 		wait = min(2*wait, taskPollMax)
 		timer.Reset(wait)
-		rctx, cancel := b.bound(ctx)
-		r, err := api.getTask(rctx, op, index, st.Task)
+		rctx, cancel := a.bound(ctx)
+		r, err := a.read(rctx, op, index, a.c.getTask(rctx, st.Task))
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
-				stopTask(ctx, b, api, op, index, st.Task)
+				a.stopTask(ctx, op, index, st.Task)
 			}
 			return seen, err
 		}
@@ -98,8 +90,9 @@ func followTask(ctx context.Context, b base, api taskAPI, started *reply, err er
 	}
 }
 
-func stopTask(ctx context.Context, b base, api taskAPI, op, index, id string) {
-	cctx, cancel := b.bound(context.WithoutCancel(ctx))
+// stopTask asks the cluster to cancel the task, even though ctx has ended.
+func (a *adapter) stopTask(ctx context.Context, op, index, id string) {
+	cctx, cancel := a.bound(context.WithoutCancel(ctx))
 	defer cancel()
-	_ = api.cancelTask(cctx, op, index, id)
+	_ = a.done(cctx, op, index, a.c.cancelTask(cctx, id))
 }

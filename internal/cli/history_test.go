@@ -122,9 +122,9 @@ func TestDecisionsReachTheUser(t *testing.T) {
 	r := demhost(2, "update", "movies", "--start", "2025-01-01 00:00")
 	checkOneLineError(t, r, "source movies cannot read only the changes of movies since a time", "--full")
 	r = demhost(2, "update", "movies", "--resume")
-	checkOneLineError(t, r, "--resume cannot narrow", "--full")
+	checkOneLineError(t, r, "the checkpoint of movies-1 cannot narrow", "--full")
 	r = demhost(0, "update", "movies", "--start", "2025-01-01 00:00", "--full")
-	if !strings.Contains(r.stderr, "note: source movies cannot read changes since a time, so --start was ignored") {
+	if !strings.Contains(r.stderr, "note: source movies cannot read changes since a time, so the given start time was ignored") {
 		t.Errorf("update --start on a source without since: stderr %q does not say --start was ignored", r.stderr)
 	}
 	var res []map[string]any
@@ -147,17 +147,17 @@ func TestDecisionsReachTheUser(t *testing.T) {
 	if res[0]["indexed"].(float64) != 100 || res[0]["counts"] != nil || res[0]["duration"] != nil {
 		t.Errorf("update -o json = %v; want indexed 100 and no counts/duration keys", res[0])
 	}
-	if notes, _ := res[0]["notes"].([]any); len(notes) != 1 || !strings.Contains(notes[0].(string), "--start was ignored") {
+	if notes, _ := res[0]["notes"].([]any); len(notes) != 1 || !strings.Contains(notes[0].(string), "start time was ignored") {
 		t.Errorf("update -o json notes = %v", res[0]["notes"])
 	}
-	if log, _ := hist[0]["log"].([]any); len(log) == 0 || !strings.Contains(fmt.Sprint(log), "--start was ignored") {
+	if log, _ := hist[0]["log"].([]any); len(log) == 0 || !strings.Contains(fmt.Sprint(log), "start time was ignored") {
 		t.Errorf("history -o json log = %v, want the decision", hist[0]["log"])
 	}
 
 	// history ID: one action whole.
 	id := int64(hist[0]["id"].(float64))
 	r = demhost(0, "history", strconv.FormatInt(id, 10))
-	for _, want := range []string{"status    complete", "log", "--start was ignored", "100 indexed"} {
+	for _, want := range []string{"status    complete", "log", "start time was ignored", "100 indexed"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("history %d does not show %q:\n%s", id, want, r.stdout)
 		}

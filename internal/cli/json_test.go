@@ -28,6 +28,7 @@ type docResult struct {
 	Changed    bool             `json:"changed"`
 	Message    string           `json:"message"`
 	Notes      []string         `json:"notes,omitempty"`
+	Next       string           `json:"next,omitempty"`
 	DurationMS int64            `json:"duration_ms"`
 	Indexed    int64            `json:"indexed"`
 	Failed     int64            `json:"failed"`

@@ -54,6 +54,9 @@ func classify(err error) error {
 		return nil
 	case errors.As(err, &ee):
 		return err
+	}
+	err = withHint(err)
+	switch {
 	case errors.As(err, &ce),
 		errors.Is(err, registry.ErrUnknownName),
 		errors.Is(err, host.ErrUnknownIndex),

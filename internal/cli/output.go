@@ -143,8 +143,12 @@ func (a *app) printResults(results []host.Result) error {
 		if r.Kind == "update" || r.Kind == "clear" || r.Kind == "migrate" || r.Counts != (registry.Counts{}) {
 			docs = docsText(r.Counts)
 		}
+		msg := r.Message
+		if r.Next != nil {
+			msg += "; " + command(r.Next)
+		}
 		out = append(out, []string{r.Kind, target(r.Index, r.Version), yesNo(r.Changed), docs,
-			formatDuration(r.Duration), a.cfg.Redact(r.Message)})
+			formatDuration(r.Duration), a.cfg.Redact(msg)})
 	}
 	return table(a.stdout, []string{"ACTION", "TARGET", "CHANGED", "DOCS", "DURATION", "MESSAGE"}, out)
 }
@@ -162,6 +166,7 @@ type resultJSON struct {
 	Changed    bool                   `json:"changed"`
 	Message    string                 `json:"message"`
 	Notes      []string               `json:"notes,omitempty"`
+	Next       string                 `json:"next,omitempty"`
 	DurationMS int64                  `json:"duration_ms"`
 	Indexed    int64                  `json:"indexed"`
 	Failed     int64                  `json:"failed"`
@@ -177,7 +182,7 @@ func (a *app) resultJSON(r host.Result) resultJSON {
 		ActionID: r.ActionID, ParentID: r.ParentID, Kind: r.Kind, Index: r.Index, Version: r.Version,
 		Target: target(r.Index, r.Version), Changed: r.Changed, Message: a.cfg.Redact(r.Message),
 		DurationMS: r.Duration.Milliseconds(), Indexed: r.Counts.Indexed, Failed: r.Counts.Failed, Deleted: r.Counts.Deleted,
-		Skipped: r.Counts.Skipped,
+		Skipped: r.Counts.Skipped, Next: command(r.Next),
 		Retries: r.Retries,
 	}
 	for _, n := range r.Notes {

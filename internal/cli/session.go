@@ -89,9 +89,8 @@ func (a *app) openHost(ctx context.Context) (*session, error) {
 			Retries:             a.cfg.Bulk.Retries,
 			BackpressureTimeout: a.cfg.Bulk.BackpressureTimeout,
 		},
-		Progress: a.stderr,
-		Terminal: isTerminal(a.stderr),
-		Argv:     argv,
+		OnProgress: (&progressView{w: a.stderr, terminal: isTerminal(a.stderr)}).show,
+		Argv:       argv,
 	})
 	if err != nil {
 		return s, setupError(fmt.Errorf("start the host: %w", err))

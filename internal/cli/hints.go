@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/demhost/demhost/host"
+)
+
+// The host reports facts (typed errors, Result.Next); the CLI words what
+// to do next in its own commands and flags. estest and other library
+// callers get the facts alone.
+
+// hint is the advice for err, "" when there is none.
+func hint(err error) string {
+	var (
+		narrow  *host.CannotNarrowError
+		active  *host.NoActiveVersionError
+		none    *host.NoVersionError
+		missing *host.MissingIndexError
+		failed  *host.FailedVersionError
+		dropped *host.DroppedVersionError
+		same    *host.SameVersionError
+	)
+	switch {
+	case errors.As(err, &narrow):
+		return "pass --full to read everything"
+	case errors.As(err, &active) && active.Latest == 0:
+		return fmt.Sprintf("run `create %s` first", active.Index)
+	case errors.As(err, &active):
+		return fmt.Sprintf("run `activate %s` first, or name a version such as %s-%d", active.Index, active.Index, active.Latest)
+	case errors.As(err, &none):
+		return fmt.Sprintf("run `create %s` first", none.Index)
+	case errors.As(err, &missing):
+		return fmt.Sprintf("run `create %s --es-only` to recreate it", missing.Index)
+	case errors.As(err, &failed):
+		return fmt.Sprintf("create a new version with `create %s`", failed.Index)
+	case errors.As(err, &dropped):
+		return fmt.Sprintf("name a live version (see `list %s`), or create a new one with `create %s`", dropped.Index, dropped.Index)
+	case errors.As(err, &same):
+		return fmt.Sprintf("run `create %s --force` for a new version, or name another source with --from", same.Index)
+	case errors.Is(err, host.ErrActiveVersion):
+		return "activate another version first, or use --force"
+	}
+	return ""
+}
+
+// withHint appends err's advice to its message.
+func withHint(err error) error {
+	if h := hint(err); h != "" {
+		return &hinted{err: err, hint: h}
+	}
+	return err
+}
+
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h *hinted) Error() string { return h.err.Error() + "; " + h.hint }
+func (h *hinted) Unwrap() error { return h.err }
+
+// command words a step as a demhost command with its reason:
+// "run `activate movies-2` to serve it".
+func command(s *host.Step) string {
+	if s == nil {
+		return ""
+	}
+	c := s.Action + " " + s.Target
+	if s.Resume {
+		c += " --resume"
+	}
+	if s.From != "" {
+		c += " --from " + s.From
+	}
+	out := "run `" + c + "`"
+	if s.Why != "" {
+		out += " " + s.Why
+	}
+	return out
+}

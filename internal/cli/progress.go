@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/demhost/demhost/host"
+	"github.com/demhost/demhost/internal/humanize"
+)
+
+// progressView draws the host's progress reports on stderr: a bar that
+// redraws itself on a terminal, else a line per report.
+type progressView struct {
+	mu       sync.Mutex
+	w        io.Writer
+	terminal bool
+	drawn    bool // a bar is on the current line
+}
+
+// show draws one report; the final one ends a bar with a newline.
+func (v *progressView) show(p host.Progress) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if p.Final {
+		if v.drawn {
+			fmt.Fprintln(v.w)
+			v.drawn = false
+		}
+		return
+	}
+	io.WriteString(v.w, v.render(p))
+	v.drawn = v.terminal
+}
+
+func (v *progressView) render(p host.Progress) string {
+	c := p.Counts
+	name := fmt.Sprintf("%s-%d", p.Index, p.Version)
+	done := c.Indexed + c.Failed + c.Deleted
+	rate := humanize.Rate(done, p.Elapsed)
+	var b strings.Builder
+	if !v.terminal {
+		fmt.Fprintf(&b, "update %s: %s indexed, %s failed, %s deleted, %s docs/s, %s elapsed\n",
+			name, humanize.Count(c.Indexed), humanize.Count(c.Failed), humanize.Count(c.Deleted),
+			humanize.Count(int64(rate)), humanize.Clock(p.Elapsed))
+		return b.String()
+	}
+	b.WriteString("\r" + name)
+	if p.Expected > 0 {
+		frac := min(float64(done)/float64(p.Expected), 1)
+		const width = 24
+		n := int(frac * width)
+		b.WriteString(" [" + strings.Repeat("=", n) + strings.Repeat(" ", width-n) + "] ")
+		fmt.Fprintf(&b, "%3.0f%% %s/~%s docs", frac*100, humanize.Count(done), humanize.Count(p.Expected))
+	} else {
+		fmt.Fprintf(&b, " %s docs", humanize.Count(done))
+	}
+	fmt.Fprintf(&b, "  %s docs/s", humanize.Count(int64(rate)))
+	if c.Failed > 0 {
+		fmt.Fprintf(&b, "  %s failed", humanize.Count(c.Failed))
+	}
+	if p.Expected > done && rate > 0 {
+		eta := time.Duration(float64(p.Expected-done) / rate * float64(time.Second))
+		b.WriteString("  ETA " + humanize.Clock(eta))
+	} else {
+		b.WriteString("  " + humanize.Clock(p.Elapsed))
+	}
+	b.WriteString("\x1b[K")
+	return b.String()
+}
+
+// clearLine ends a drawn bar before another line is written, so the two
+// do not share a line.
+func (v *progressView) clearLine() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.drawn {
+		io.WriteString(v.w, "\r\x1b[K")
+		v.drawn = false
+	}
+}
