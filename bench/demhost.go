@@ -30,6 +30,9 @@ type DemhostRun struct {
 	// bin/demhost-plugin-sqltable) as the index "movies", instead of
 	// generating movies.
 	DSN, Table string
+	// Paging, when set, is the sqltable plugin's paging key (auto,
+	// keyset, off); empty leaves the plugin's default.
+	Paging string
 }
 
 // Alias is the alias that demhost points at the version it creates.
@@ -37,8 +40,12 @@ func (d DemhostRun) Alias() string { return d.Prefix + "movies" }
 
 func (d DemhostRun) config() string {
 	if d.Table != "" {
-		return fmt.Sprintf("plugins:\n  - name: sqltable\n    path: %s\n    config:\n      dsn: %s\n      table: %s\n      index: movies\n      id_column: id\n",
+		c := fmt.Sprintf("plugins:\n  - name: sqltable\n    path: %s\n    config:\n      dsn: %s\n      table: %s\n      index: movies\n      id_column: id\n",
 			strconv.Quote(d.Plugin), strconv.Quote(d.DSN), strconv.Quote(d.Table))
+		if d.Paging != "" {
+			c += "      paging: " + strconv.Quote(d.Paging) + "\n"
+		}
+		return c
 	}
 	return fmt.Sprintf("plugins:\n  - name: movies\n    path: %s\n    config:\n      synthetic: %d\n      seed: %d\n",
 		strconv.Quote(d.Plugin), d.N, d.Seed)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,6 +28,20 @@ type SQLConfig struct {
 	Loader   string // bin/demhost-plugin-movies, whose load-postgres fills the table
 	Plugin   string // bin/demhost-plugin-sqltable
 	PyScript string // bench/python/sqlbulk.py
+	Paging   string // A's paging key; empty for the plugin's default (auto)
+	// Contenders are the letters to run, e.g. "A,B,C" (all when empty).
+	Contenders string
+}
+
+// order returns the contenders to run, in turn.
+func (sc SQLConfig) order() []string {
+	var out []string
+	for _, name := range []string{SQLDemhost, SQLPgx, SQLPython} {
+		if sc.Contenders == "" || strings.Contains(strings.ToUpper(sc.Contenders), name[:1]) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // Contenders of the sqltable section.
@@ -52,12 +67,15 @@ func RunSQL(ctx context.Context, cfg Config) error {
 	flush := cfg.Batch*(avg+len(`{"index":{"_id":"syn-1000000"}}`)+2) + avg/2
 	fmt.Fprintf(cfg.Out, "rows: %.0f bytes of row_to_json on average; workers %d, batch %d rows (B's FlushBytes %d), %d counted rounds after 1 warm-up, contenders in turn A B C\n",
 		float64(avg), cfg.Workers, cfg.Batch, flush, cfg.Rounds)
+	if sc.Paging != "" {
+		fmt.Fprintf(cfg.Out, "A runs with paging: %s\n", sc.Paging)
+	}
 	if (PostgresMeter{}).Read() < 0 {
 		fmt.Fprintf(cfg.Out, "Postgres CPU not measured: no local process named postgres is readable\n")
 	}
 	var atN []Sample
 	for i, eng := range cfg.Engines {
-		res, err := runSQLEngine(ctx, cfg, eng, table, body, flush, sc.N, []string{SQLDemhost, SQLPgx, SQLPython}, cfg.Rounds)
+		res, err := runSQLEngine(ctx, cfg, eng, table, body, flush, sc.N, sc.order(), cfg.Rounds)
 		if err != nil {
 			return fmt.Errorf("sqltable, %s: %w", eng.Name, err)
 		}
@@ -248,7 +266,7 @@ func runSQLOne(ctx context.Context, cfg Config, eng Engine, enginePID int, dist,
 		}
 		defer os.RemoveAll(dir)
 		d := DemhostRun{Demhost: cfg.Demhost, Plugin: cfg.SQL.Plugin, URL: eng.URL, Dir: dir, Prefix: prefix,
-			N: n, Workers: cfg.Workers, Batch: cfg.Batch, DSN: cfg.SQL.DSN, Table: table}
+			N: n, Workers: cfg.Workers, Batch: cfg.Batch, DSN: cfg.SQL.DSN, Table: table, Paging: cfg.SQL.Paging}
 		err = d.Prepare(ctx)
 		if ixs, aerr := cl.AliasIndices(ctx, d.Alias()); aerr == nil {
 			cleanup = ixs

@@ -86,6 +86,8 @@ func run(ctx context.Context, args []string) error {
 	schema := fs.String("sql-schema", "demhost_bench", "sqltable section: schema of the loaded tables (movies_N), reused between runs")
 	sqlPlugin := fs.String("sql-plugin", "bin/demhost-plugin-sqltable", "sqltable plugin binary")
 	sqlPyScript := fs.String("sql-pyscript", "bench/python/sqlbulk.py", "sqltable section: contender C's script")
+	sqlPaging := fs.String("sql-paging", "", "sqltable section: A's paging key (auto, keyset, off); empty for the plugin's default")
+	sqlOnly := fs.String("sql-contenders", "A,B,C", "sqltable section: the contenders to run, by letter")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -129,7 +131,7 @@ func run(ctx context.Context, args []string) error {
 		Demhost: *demhost, Plugin: *plugin, Out: os.Stdout, Log: os.Stderr,
 		Sections: secs,
 		SQL: bench.SQLConfig{N: *sqlN, Double: *sql2N, DSN: *dsn, Schema: *schema,
-			Loader: *plugin, Plugin: *sqlPlugin, PyScript: *sqlPyScript},
+			Loader: *plugin, Plugin: *sqlPlugin, PyScript: *sqlPyScript, Paging: *sqlPaging, Contenders: *sqlOnly},
 	})
 }
 
