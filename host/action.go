@@ -32,8 +32,8 @@ type actionSpec struct {
 	params  any    // recorded as JSON
 	// locks are the indexes whose locks the action holds; default: index.
 	locks []string
-	// parent is the id of the action this one is part of; 0 when none.
-	parent int64
+	// group is the parent action this one is part of; nil when none.
+	group *actionGroup
 }
 
 // action is a running, recorded action.
@@ -95,7 +95,7 @@ func (h *Host) run(ctx context.Context, spec actionSpec, fn func(ctx context.Con
 		target = "environment " + quoteEnv(h.opts.Env)
 	}
 	id, err := h.reg.StartAction(ctx, registry.Action{
-		ParentID: spec.parent, Env: h.opts.Env, Index: spec.index, Version: spec.version, Kind: spec.kind,
+		ParentID: spec.group.parentID(), Env: h.opts.Env, Index: spec.index, Version: spec.version, Kind: spec.kind,
 		Status: registry.ActionQueued, StartedAt: start, Argv: h.opts.Argv,
 		Host: h.opts.Hostname, User: h.opts.User, CodebaseID: h.opts.CodebaseID, Params: params,
 	})
@@ -104,12 +104,12 @@ func (h *Host) run(ctx context.Context, spec actionSpec, fn func(ctx context.Con
 	}
 	stopBeat := h.reg.Heartbeat(id)
 	defer stopBeat()
-	res := Result{ActionID: id, ParentID: spec.parent, Kind: string(spec.kind), Index: spec.index, Version: spec.version}
+	res := Result{ActionID: id, ParentID: spec.group.parentID(), Kind: string(spec.kind), Index: spec.index, Version: spec.version}
 	// fnCtx is fn's context once the locks are held; its cause tells a
 	// lost lock from an interrupt.
 	fnCtx := ctx
 	finish := func(r Result, err error) (Result, error) {
-		r.ActionID, r.ParentID, r.Kind, r.Duration = id, spec.parent, string(spec.kind), time.Since(start)
+		r.ActionID, r.ParentID, r.Kind, r.Duration = id, spec.group.parentID(), string(spec.kind), time.Since(start)
 		if r.Index == "" {
 			r.Index = spec.index
 		}
@@ -147,7 +147,7 @@ func (h *Host) run(ctx context.Context, spec actionSpec, fn func(ctx context.Con
 					err, id, ferr, registry.ActionInProgress, target)
 			}
 		}
-		h.childEnded(bg, spec.parent, r.Counts)
+		spec.group.childEnded(bg, r.Counts)
 		return r, err
 	}
 

@@ -16,10 +16,10 @@ func (h *Host) Activate(ctx context.Context, names []string) ([]Result, error) {
 		return nil, err
 	}
 	group := actionSpec{kind: registry.ActionActivate, index: commonIndex(targets)}
-	return h.runGroup(ctx, group, len(targets), func(ctx context.Context, parent int64) ([]Result, error) {
+	return h.runGroup(ctx, group, len(targets), func(ctx context.Context, g *actionGroup) ([]Result, error) {
 		var out []Result
 		for _, t := range targets {
-			spec := actionSpec{kind: registry.ActionActivate, index: t.Index, version: t.Version, parent: parent}
+			spec := actionSpec{kind: registry.ActionActivate, index: t.Index, version: t.Version, group: g}
 			r, err := h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
 				return h.activate(ctx, a, t)
 			})

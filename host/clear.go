@@ -34,10 +34,10 @@ func (h *Host) eachVersion(ctx context.Context, kind registry.ActionKind, name s
 		return nil, err
 	}
 	group := actionSpec{kind: kind, index: t.Index, params: params}
-	return h.runGroup(ctx, group, len(nums), func(ctx context.Context, parent int64) ([]Result, error) {
+	return h.runGroup(ctx, group, len(nums), func(ctx context.Context, g *actionGroup) ([]Result, error) {
 		var out []Result
 		for _, n := range nums {
-			spec := actionSpec{kind: kind, index: t.Index, version: n, params: params, parent: parent}
+			spec := actionSpec{kind: kind, index: t.Index, version: n, params: params, group: g}
 			r, err := h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
 				return fn(ctx, a, t.Index, n)
 			})

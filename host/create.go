@@ -33,10 +33,10 @@ func (h *Host) Create(ctx context.Context, names []string, o CreateOptions) ([]R
 		}
 	}
 	group := actionSpec{kind: registry.ActionCreate, index: commonIndex(targets), params: o}
-	return h.runGroup(ctx, group, len(targets), func(ctx context.Context, parent int64) ([]Result, error) {
+	return h.runGroup(ctx, group, len(targets), func(ctx context.Context, g *actionGroup) ([]Result, error) {
 		var out []Result
 		for _, t := range targets {
-			spec := actionSpec{kind: registry.ActionCreate, index: t.Index, params: o, parent: parent}
+			spec := actionSpec{kind: registry.ActionCreate, index: t.Index, params: o, group: g}
 			var (
 				r   Result
 				err error

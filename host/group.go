@@ -8,72 +8,59 @@ import (
 	"github.com/demhost/demhost/registry"
 )
 
-// groupCounts sums, per running parent action, the counts of its children
-// that have ended, so a parent shows running counts in the history while
-// its later children still run.
-type groupCounts struct {
-	mu   sync.Mutex
-	sums map[int64]*registry.Counts
+// actionGroup is a running parent action: its children hold a pointer to it and
+// add their counts as each ends, so that the parent shows running counts
+// in the history while its later children still run. A nil group is "no
+// parent".
+type actionGroup struct {
+	h  *Host
+	id int64
+
+	mu  sync.Mutex
+	sum registry.Counts
 }
 
-func (g *groupCounts) open(parent int64) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.sums == nil {
-		g.sums = map[int64]*registry.Counts{}
+// parentID is the id children record as their parent; 0 for no group.
+func (g *actionGroup) parentID() int64 {
+	if g == nil {
+		return 0
 	}
-	g.sums[parent] = &registry.Counts{}
+	return g.id
 }
 
-// close ends a group and returns the summed counts of its children.
-func (g *groupCounts) close(parent int64) registry.Counts {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	var sum registry.Counts
-	if s, ok := g.sums[parent]; ok {
-		sum = *s
-	}
-	delete(g.sums, parent)
-	return sum
-}
-
-// add adds a child's final counts to its parent's sum and returns the new
-// sum; ok is false when the parent is not a group under way.
-func (g *groupCounts) add(parent int64, c registry.Counts) (sum registry.Counts, ok bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	s, ok := g.sums[parent]
-	if !ok {
-		return registry.Counts{}, false
-	}
-	s.Indexed += c.Indexed
-	s.Failed += c.Failed
-	s.Deleted += c.Deleted
-	s.Skipped += c.Skipped
-	return *s, true
-}
-
-// childEnded records a child's counts in its running parent.
-func (h *Host) childEnded(ctx context.Context, parent int64, c registry.Counts) {
-	if parent == 0 {
+// childEnded adds a child's final counts and records the running sum on
+// the parent; the parent's end records the final one.
+func (g *actionGroup) childEnded(ctx context.Context, c registry.Counts) {
+	if g == nil {
 		return
 	}
-	if sum, ok := h.groups.add(parent, c); ok {
-		_ = h.reg.Progress(ctx, parent, sum) // running figures; the parent's end records the final ones
-	}
+	g.mu.Lock()
+	g.sum.Indexed += c.Indexed
+	g.sum.Failed += c.Failed
+	g.sum.Deleted += c.Deleted
+	g.sum.Skipped += c.Skipped
+	sum := g.sum
+	g.mu.Unlock()
+	_ = g.h.reg.Progress(ctx, g.id, sum)
+}
+
+func (g *actionGroup) counts() registry.Counts {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sum
 }
 
 // runGroup runs fn, which records up to children actions (an update over
 // several versions, drop --older, create --all...). With more than one
 // child it first records a parent action of spec's kind and gives fn its
-// id, so that each child records it as its parent; the parent holds no
+// group, so that each child records it as its parent; the parent holds no
 // lock (each child takes its own), sums the children's counts (as each
 // child ends, so the history shows them while the group runs) and ends
 // failed or interrupted when fn returns an error. With one child or none
-// fn gets parent 0 and no parent is recorded.
-func (h *Host) runGroup(ctx context.Context, spec actionSpec, children int, fn func(ctx context.Context, parent int64) ([]Result, error)) ([]Result, error) {
+// fn gets a nil group and no parent is recorded.
+func (h *Host) runGroup(ctx context.Context, spec actionSpec, children int, fn func(ctx context.Context, g *actionGroup) ([]Result, error)) ([]Result, error) {
 	if children < 2 {
-		return fn(ctx, 0)
+		return fn(ctx, nil)
 	}
 	spec.locks = []string{}
 	spec.version = 0
@@ -85,9 +72,9 @@ func (h *Host) runGroup(ctx context.Context, spec actionSpec, children int, fn f
 	_, perr := h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
 		called = true
 		a.logf(ctx, "%s of %d targets; each is a child action", spec.kind, children)
-		h.groups.open(a.id)
-		out, err = fn(ctx, a.id)
-		r := Result{Index: spec.index, Counts: h.groups.close(a.id)}
+		g := &actionGroup{h: h, id: a.id}
+		out, err = fn(ctx, g)
+		r := Result{Index: spec.index, Counts: g.counts()}
 		var done []string
 		for _, c := range out {
 			if c.ActionID != 0 && c.ParentID == a.id {

@@ -126,9 +126,6 @@ type Host struct {
 	eng     engine.Engine
 	indexes map[string]provided
 	names   []string
-	// groups holds the running counts of parent actions under way, by
-	// parent id; each child that ends adds its counts (see runGroup).
-	groups groupCounts
 }
 
 // New builds a Host and asks every source to describe its indexes.

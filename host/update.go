@@ -80,7 +80,7 @@ func (h *Host) Update(ctx context.Context, names []string, o UpdateOptions) ([]R
 		}
 	}
 	group := actionSpec{kind: registry.ActionUpdate, index: commonIndex(filled), params: updateParams(o)}
-	return h.runGroup(ctx, group, len(filled), func(ctx context.Context, parent int64) ([]Result, error) {
+	return h.runGroup(ctx, group, len(filled), func(ctx context.Context, g *actionGroup) ([]Result, error) {
 		var out []Result
 		var docErr error
 		for _, p := range plans {
@@ -89,7 +89,7 @@ func (h *Host) Update(ctx context.Context, names []string, o UpdateOptions) ([]R
 				continue
 			}
 			for _, n := range p.nums {
-				spec := actionSpec{kind: registry.ActionUpdate, index: p.index, version: n, params: updateParams(o), parent: parent}
+				spec := actionSpec{kind: registry.ActionUpdate, index: p.index, version: n, params: updateParams(o), group: g}
 				r, err := h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
 					return h.update(ctx, a, p.index, n, o)
 				})
