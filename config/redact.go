@@ -4,24 +4,17 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/demhost/demhost/internal/redact"
 )
 
 // Mask replaces a secret in output.
-const Mask = "xxxxx"
+const Mask = redact.Mask
 
-var kvPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)
-
-// RedactURL hides the password of a URL or DSN (postgres://u:p@h/db, or
-// the key=value form "password=p"). Other strings come back unchanged.
-func RedactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), Mask)
-			return u.String()
-		}
-	}
-	return kvPassword.ReplaceAllString(s, "${1}"+Mask)
-}
+// RedactURL hides the password of a URL or DSN by its position
+// (postgres://u:xxxxx@h/db, ?password=xxxxx, or the key=value form
+// "password=xxxxx"). Other strings come back unchanged.
+func RedactURL(s string) string { return redact.URL(s) }
 
 // Secrets returns the secret values of c that Redact replaces wherever
 // their text appears: the engine password and API key, and the passwords
@@ -47,14 +40,9 @@ func (c *Config) Secrets() []string {
 	add(c.Engine.Password)
 	add(c.Engine.APIKey)
 	for _, s := range append([]string{c.Registry}, c.Engine.URLs...) {
-		if u, err := url.Parse(s); err == nil && u.User != nil {
-			if p, ok := u.User.Password(); ok {
-				add(p)
-				add(url.QueryEscape(p))
-			}
-		}
-		if m := kvPassword.FindStringSubmatch(s); m != nil {
-			add(strings.Trim(m[2], "'"))
+		for _, p := range redact.Passwords(s) {
+			add(p)
+			add(url.QueryEscape(p))
 		}
 	}
 	return out
@@ -88,15 +76,7 @@ func (c *Config) Redact(s string) string {
 			s = strings.ReplaceAll(s, sec, Mask)
 		}
 	}
-	return redactURLs(s)
-}
-
-var urlWithPassword = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)([^@\s]*)@`)
-
-// redactURLs hides passwords of URLs embedded anywhere in s.
-func redactURLs(s string) string {
-	s = urlWithPassword.ReplaceAllString(s, "${1}"+Mask+"@")
-	return kvPassword.ReplaceAllString(s, "${1}"+Mask)
+	return redact.Text(s)
 }
 
 // Redacted returns a copy of c with its secrets replaced, for printing.

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/demhost/demhost/host/engine"
+	urlredact "github.com/demhost/demhost/internal/redact"
 )
 
 // Environment variables that choose the engine.
@@ -112,19 +112,8 @@ func openEngine(url string) (engine.Engine, engine.Info, error) {
 	return o.eng, o.info, o.err
 }
 
-// redact hides the password of a URL such as http://user:pass@host.
-func redact(url string) string {
-	scheme, rest, ok := strings.Cut(url, "://")
-	if !ok {
-		return url
-	}
-	userinfo, host, ok := strings.Cut(rest, "@")
-	if !ok {
-		return url
-	}
-	user, _, _ := strings.Cut(userinfo, ":")
-	return scheme + "://" + user + ":xxxxx@" + host
-}
+// redact hides the password of an engine URL; the rule is package redact's.
+func redact(url string) string { return urlredact.URL(url) }
 
 // findEngine resolves the engine of t, or skips or fails t.
 func findEngine(t testing.TB, optURL string) (string, engine.Engine, engine.Info) {

@@ -254,7 +254,7 @@ func TestRedact(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"http://127.0.0.1:9200", "http://127.0.0.1:9200"},
 		{"https://elastic:s3cret@es:9200", "https://elastic:xxxxx@es:9200"},
-		{"https://elastic@es:9200", "https://elastic:xxxxx@es:9200"},
+		{"https://elastic@es:9200", "https://elastic@es:9200"},
 		{"not a url", "not a url"},
 	}
 	for _, tt := range tests {
