@@ -71,13 +71,18 @@ func (v *progressView) render(p host.Progress) string {
 	return b.String()
 }
 
-// clearLine ends a drawn bar before another line is written, so the two
-// do not share a line.
-func (v *progressView) clearLine() {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.drawn {
-		io.WriteString(v.w, "\r\x1b[K")
-		v.drawn = false
+// lineWriter writes whole lines to the view's writer, first erasing a
+// drawn bar so the two never share a line; the next report redraws it.
+func (v *progressView) lineWriter() io.Writer { return barSafe{v} }
+
+type barSafe struct{ v *progressView }
+
+func (b barSafe) Write(p []byte) (int, error) {
+	b.v.mu.Lock()
+	defer b.v.mu.Unlock()
+	if b.v.drawn {
+		io.WriteString(b.v.w, "\r\x1b[K")
+		b.v.drawn = false
 	}
+	return b.v.w.Write(p)
 }

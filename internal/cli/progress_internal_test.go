@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +68,24 @@ func TestHintsWordTheFacts(t *testing.T) {
 	}
 	if got := command(&host.Step{Action: "update", Target: "movies-2", Resume: true, Why: "to continue"}); got != "run `update movies-2 --resume` to continue" {
 		t.Errorf("command = %q", got)
+	}
+}
+
+// A plugin's line written while a bar is drawn erases the bar first, so
+// the two never share a line.
+func TestLineWriterClearsTheBar(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	v := &progressView{w: &b, terminal: true}
+	v.show(host.Progress{Index: "movies", Version: 1, Counts: registry.Counts{Indexed: 10}, Elapsed: time.Second})
+	io.WriteString(v.lineWriter(), "plugin movies: WARN slow\n")
+	out := b.String()
+	if !strings.Contains(out, "0:01\x1b[K\r\x1b[Kplugin movies: WARN slow\n") {
+		t.Errorf("output %q: want the bar erased before the plugin's line", out)
+	}
+	b.Reset()
+	io.WriteString(v.lineWriter(), "plugin movies: WARN again\n")
+	if b.String() != "plugin movies: WARN again\n" {
+		t.Errorf("with no bar drawn, output %q: want the line alone", b.String())
 	}
 }

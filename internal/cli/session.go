@@ -22,6 +22,7 @@ type session struct {
 	eng     engine.Engine
 	plugins []*pluginSource
 	out     *pluginOutput
+	view    *progressView // draws the host's progress; plugin lines go through it
 	host    *host.Host
 }
 
@@ -43,7 +44,9 @@ func (s *session) close() {
 // so that a bad engine or plugin fails before the registry file is made.
 // The caller must close the session, even on error.
 func (a *app) openHost(ctx context.Context) (*session, error) {
-	s := &session{out: a.newPluginOutput()}
+	view := &progressView{w: a.stderr, terminal: isTerminal(a.stderr)}
+	s := &session{out: a.newPluginOutput(), view: view}
+	s.out.stderr = view.lineWriter() // a plugin's line never shares the bar's line
 	var err error
 	if s.eng, err = a.openEngine(ctx); err != nil {
 		return s, err
@@ -89,7 +92,7 @@ func (a *app) openHost(ctx context.Context) (*session, error) {
 			Retries:             a.cfg.Bulk.Retries,
 			BackpressureTimeout: a.cfg.Bulk.BackpressureTimeout,
 		},
-		OnProgress: (&progressView{w: a.stderr, terminal: isTerminal(a.stderr)}).show,
+		OnProgress: s.view.show,
 		Argv:       argv,
 	})
 	if err != nil {
