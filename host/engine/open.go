@@ -39,13 +39,19 @@ func Open(ctx context.Context, cfg Config) (Engine, error) {
 		}
 		kind = info.Kind
 	}
+	var c client
 	switch kind {
 	case Elasticsearch:
-		return newElasticsearch(cfg)
+		c, err = newESClient(cfg)
 	case OpenSearch:
-		return newOpenSearch(cfg)
+		c, err = newOSClient(cfg)
+	default:
+		return nil, fmt.Errorf("open engine: unknown kind %q (want auto, elasticsearch or opensearch)", cfg.Kind)
 	}
-	return nil, fmt.Errorf("open engine: unknown kind %q (want auto, elasticsearch or opensearch)", cfg.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("open %s %s: %w", kind, redact(cfg.URLs[0]), err)
+	}
+	return &adapter{kind: kind, timeout: cfg.Timeout, url: redact(cfg.URLs[0]), c: c}, nil
 }
 
 // Probe asks GET / of each URL in turn and returns what the first one that

@@ -29,18 +29,18 @@ type taskStatus struct {
 // done is how many documents a task count reports as handled.
 func (tc taskCounts) done() int64 { return tc.Deleted + tc.Created + tc.Updated }
 
-// followTask waits for the task that started answered, and returns
+// followTask starts a task with one request and waits for it, and returns
 // deleted for delete by query, created+updated for reindex. When ctx ends
 // first, the task is cancelled in the cluster, so an interrupted action
 // does not go on copying or deleting behind the user's back. With an
 // error, the count is what the task had done by then, as far as the
 // cluster said: what a failed task did before it failed, or the last
 // progress seen before an interruption.
-func (a *adapter) followTask(ctx context.Context, started *reply, err error) (int64, error) {
+func (a *adapter) followTask(ctx context.Context, op, index string, start send) (int64, error) {
+	started, err := a.call(ctx, op, index, start)
 	if err != nil {
 		return 0, err
 	}
-	op, index := started.op, started.index
 	var st struct {
 		Task string `json:"task"`
 	}
@@ -63,9 +63,7 @@ func (a *adapter) followTask(ctx context.Context, started *reply, err error) (in
 		}
 		wait = min(2*wait, taskPollMax)
 		timer.Reset(wait)
-		rctx, cancel := a.bound(ctx)
-		r, err := a.read(rctx, op, index, a.c.getTask(rctx, st.Task))
-		cancel()
+		r, err := a.call(ctx, op, index, func(ctx context.Context) raw { return a.c.getTask(ctx, st.Task) })
 		if err != nil {
 			if ctx.Err() != nil {
 				a.stopTask(ctx, op, index, st.Task)
@@ -92,7 +90,5 @@ func (a *adapter) followTask(ctx context.Context, started *reply, err error) (in
 
 // stopTask asks the cluster to cancel the task, even though ctx has ended.
 func (a *adapter) stopTask(ctx context.Context, op, index, id string) {
-	cctx, cancel := a.bound(context.WithoutCancel(ctx))
-	defer cancel()
-	_ = a.done(cctx, op, index, a.c.cancelTask(cctx, id))
+	_ = a.done(context.WithoutCancel(ctx), op, index, func(ctx context.Context) raw { return a.c.cancelTask(ctx, id) })
 }

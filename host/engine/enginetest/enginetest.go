@@ -133,9 +133,7 @@ func (e *env) name(short string) string { return e.prefix + short }
 func (e *env) create(short, body string) string {
 	e.t.Helper()
 	full := e.name(short)
-	if err := e.eng.CreateIndex(e.t.Context(), full, []byte(body)); err != nil {
-		e.t.Fatalf("create %s: %v", full, err)
-	}
+	e.must(e.eng.CreateIndex(e.t.Context(), full, []byte(body)), "create %s", full)
 	return full
 }
 
@@ -161,28 +159,30 @@ func (e *env) bulk(index, body string) {
 	e.refresh(index)
 }
 
+// must fails the case when err is set, saying what failed.
+func (e *env) must(err error, what string, args ...any) {
+	e.t.Helper()
+	if err != nil {
+		e.t.Fatalf("%s: %v", fmt.Sprintf(what, args...), err)
+	}
+}
+
 func (e *env) refresh(indices ...string) {
 	e.t.Helper()
-	if err := e.eng.Refresh(e.t.Context(), indices...); err != nil {
-		e.t.Fatalf("refresh %v: %v", indices, err)
-	}
+	e.must(e.eng.Refresh(e.t.Context(), indices...), "refresh %v", indices)
 }
 
 func (e *env) count(index string) int64 {
 	e.t.Helper()
 	n, err := e.eng.Count(e.t.Context(), index)
-	if err != nil {
-		e.t.Fatalf("count %s: %v", index, err)
-	}
+	e.must(err, "count %s", index)
 	return n
 }
 
 func (e *env) exists(name string) bool {
 	e.t.Helper()
 	ok, err := e.eng.Exists(e.t.Context(), name)
-	if err != nil {
-		e.t.Fatalf("exists %s: %v", name, err)
-	}
+	e.must(err, "exists %s", name)
 	return ok
 }
 
