@@ -233,8 +233,12 @@ func runSQLEngine(ctx context.Context, cfg Config, eng Engine, table string, bod
 			if err != nil {
 				return res, fmt.Errorf("%s, %s: %w", label, name, err)
 			}
+			shown := name
+			if l, ok := res.Labels[name]; ok {
+				shown = l
+			}
 			fmt.Fprintf(cfg.Log, "sqltable %s %s %s: %s docs/s, %.1f µs client CPU/row, %.1f µs Postgres CPU/row, %.0f MiB peak RSS, %s\n",
-				eng.Name, label, name, FormatNumber(s.DocsPerSec(), 0), s.CPUPerDocMicros(), s.PGCPUPerDocMicros(), s.RSSMB(), s.Wall.Round(time.Millisecond))
+				eng.Name, label, shown, FormatNumber(s.DocsPerSec(), 0), s.CPUPerDocMicros(), s.PGCPUPerDocMicros(), s.RSSMB(), s.Wall.Round(time.Millisecond))
 			if round > 0 {
 				res.Samples[name] = append(res.Samples[name], s)
 			}
