@@ -23,7 +23,9 @@ var _ Engine = (*adapter)(nil)
 
 // client sends requests with one vendor's Go client. Each method sends
 // exactly one request and returns the raw answer; it decides nothing, and
-// reads and closes nothing. Bodies come ready-built.
+// reads and closes nothing. Bodies come ready-built. It is as wide as
+// Engine because it is the seam between adapter and a vendor: only
+// adapter calls it, and a new vendor (or fallback) implements it alone.
 type client interface {
 	info(ctx context.Context) raw
 	createIndex(ctx context.Context, index string, body io.Reader) raw
@@ -56,7 +58,7 @@ type client interface {
 }
 
 // raw is one round trip as a vendor client returns it: a status and a
-// body, or an error. A body, if any, is read and closed by read.
+// body, or an error. A body, if any, is read and closed by call.
 type raw struct {
 	status int
 	body   io.ReadCloser

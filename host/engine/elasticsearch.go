@@ -37,8 +37,9 @@ func esRaw(res *esapi.Response, err error) raw {
 	return raw{status: res.StatusCode, body: res.Body, err: err}
 }
 
-// all is nil, which esapi sends as no index at all, for the pattern "".
-func all(pattern string) []string {
+// esIndices is the indices of a GET for pattern: for "", none, which
+// esapi sends as a request on every index.
+func esIndices(pattern string) []string {
 	if pattern == "" {
 		return nil
 	}
@@ -62,11 +63,11 @@ func (e esClient) exists(ctx context.Context, index string) raw {
 }
 
 func (e esClient) catIndices(ctx context.Context, pattern string) raw {
-	return esRaw(esapi.CatIndicesRequest{Index: all(pattern), Format: "json", H: catColumns}.Do(ctx, e.c))
+	return esRaw(esapi.CatIndicesRequest{Index: esIndices(pattern), Format: "json", H: catColumns}.Do(ctx, e.c))
 }
 
 func (e esClient) indexAliases(ctx context.Context, pattern string) raw {
-	return esRaw(esapi.IndicesGetAliasRequest{Index: all(pattern)}.Do(ctx, e.c))
+	return esRaw(esapi.IndicesGetAliasRequest{Index: esIndices(pattern)}.Do(ctx, e.c))
 }
 
 func (e esClient) aliasIndices(ctx context.Context, alias string) raw {

@@ -1,7 +1,10 @@
 // Package engine is demhost's small view of a search cluster. It has one
-// interface, Engine, and two adapters on the vendors' official Go clients:
-// Elasticsearch (go-elasticsearch/v8) and OpenSearch (opensearch-go/v4).
-// Open probes GET / to pick the adapter unless Config.Kind names one.
+// interface, Engine, and adapters for two vendors on their official Go
+// clients: Elasticsearch (go-elasticsearch/v8) and OpenSearch
+// (opensearch-go/v4). Open probes GET / to pick the vendor unless
+// Config.Kind names one. What the vendors share (name checks, timeouts,
+// bodies, error mapping, decoding, task following) is written once, in
+// adapter.go; each vendor's file only sends requests with its client.
 //
 // Adapters carry out; they hold no policy. Every error they return wraps one
 // of the sentinels in errors.go and names the index it concerns. Every

@@ -44,9 +44,9 @@ func (o osClient) do(ctx context.Context, req opensearch.Request) raw {
 	return raw{status: res.StatusCode, body: res.Body, err: err}
 }
 
-// allOr is the indices of a GET for pattern: opensearchapi needs "_all"
-// to mean every index.
-func allOr(pattern string) []string {
+// osIndices is the indices of a GET for pattern: for "", "_all", which
+// opensearchapi needs to mean every index (it is never sent to a delete).
+func osIndices(pattern string) []string {
 	if pattern == "" {
 		return []string{"_all"}
 	}
@@ -70,12 +70,12 @@ func (o osClient) exists(ctx context.Context, index string) raw {
 }
 
 func (o osClient) catIndices(ctx context.Context, pattern string) raw {
-	return o.do(ctx, opensearchapi.CatIndicesReq{Indices: allOr(pattern),
+	return o.do(ctx, opensearchapi.CatIndicesReq{Indices: osIndices(pattern),
 		Params: opensearchapi.CatIndicesParams{H: catColumns}})
 }
 
 func (o osClient) indexAliases(ctx context.Context, pattern string) raw {
-	return o.do(ctx, opensearchapi.AliasGetReq{Indices: allOr(pattern)})
+	return o.do(ctx, opensearchapi.AliasGetReq{Indices: osIndices(pattern)})
 }
 
 func (o osClient) aliasIndices(ctx context.Context, alias string) raw {

@@ -11,10 +11,10 @@ import (
 	"sync"
 )
 
-// This file is the half of each adapter that does not depend on the vendor
-// client: reading a response, mapping an error body to a sentinel, and
-// decoding the few answers demhost needs. Both adapters send with their
-// client and hand the raw status and body here.
+// This file is the part of the adapter that reads what came back, whatever
+// the vendor client: reading a response, mapping an error body to a
+// sentinel, and decoding the few answers demhost needs. Each client sends
+// and hands the raw status and body here, through adapter.call.
 
 // maxPooledBuffer bounds the buffers kept for reuse, so one huge response
 // does not pin its memory in the pool forever.

@@ -11,9 +11,9 @@ import (
 	"strings"
 )
 
-// This file holds what both adapters do alike around a request: checking
-// names before sending, building the few bodies demhost writes, and
-// finishing each call from the adapter's (reply, error) pair.
+// This file holds the helpers of adapter.go, alike for every vendor:
+// checking names before sending, building the few bodies demhost writes,
+// and finishing each call from its (reply, error) pair.
 
 // catIndex is one row of _cat/indices?format=json&h=index,docs.count,health.
 // docs.count is null for a closed index.
@@ -163,8 +163,9 @@ func joinNames(names []string) string { return strings.Join(names, ",") }
 // errNoAnswer stands in when a client returns neither answer nor error.
 var errNoAnswer = errors.New("no answer from the engine")
 
-// The helpers below finish a call the same way for both adapters: they
-// take the adapter's (reply, error) pair, release the reply, and decode.
+// The helpers below finish a call the same way for every vendor: they
+// take the (reply, error) pair of adapter.call, release the reply, and
+// decode.
 
 func existsFrom(r *reply, err error) (bool, error) {
 	if errors.Is(err, ErrNotFound) {
