@@ -206,27 +206,6 @@ func TestEnvErrorNamesVariable(t *testing.T) {
 	}
 }
 
-func TestValidatePrefix(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		prefix string
-		ok     bool
-	}{
-		{"", true}, {"qa1_", true}, {"demo-", true}, {"t1a2b3c_", true}, {"a.b", true},
-		{"QA_", false}, {"_qa", false}, {"-qa", false}, {"+qa", false}, {".qa", false},
-		{".", false}, {"..", false}, {"q a", false}, {"q,a", false}, {"q#a", false}, {"q:a", false},
-		{`q\a`, false}, {"q/a", false}, {"q*a", false}, {"q?a", false}, {`q"a`, false},
-		{"q<a", false}, {"q>a", false}, {"q|a", false}, {strings.Repeat("a", 65), false},
-		{strings.Repeat("a", 64), true},
-	}
-	for _, tt := range tests {
-		err := config.ValidatePrefix(tt.prefix)
-		if (err == nil) != tt.ok {
-			t.Errorf("ValidatePrefix(%q) = %v, want ok=%v", tt.prefix, err, tt.ok)
-		}
-	}
-}
-
 func TestRedact(t *testing.T) {
 	clearEnv(t)
 	c, err := config.Load(config.Options{File: "testdata/full.yaml"})

@@ -1,18 +1,16 @@
 package config
 
 import (
-	"fmt"
+	"errors"
 	"net/url"
 	"strconv"
-	"strings"
+
+	"github.com/demhost/demhost/host"
+	"github.com/demhost/demhost/host/engine"
 )
 
-// MaxPrefixLength bounds the environment prefix, leaving room in the
-// engines' 255-byte index names for the base name and "-N".
-const MaxPrefixLength = 64
-
-// Kinds are the accepted engine.kind values.
-var Kinds = []string{"auto", "elasticsearch", "opensearch"}
+// kinds are the accepted engine.kind values: the engine package's.
+var kinds = []string{string(engine.Auto), string(engine.Elasticsearch), string(engine.OpenSearch)}
 
 func (l *loader) validate(c *Config) error {
 	if len(c.Engine.URLs) == 0 {
@@ -24,7 +22,7 @@ func (l *loader) validate(c *Config) error {
 			return l.errorf("engine.urls", "has %q, which is not an http:// or https:// URL", RedactURL(u))
 		}
 	}
-	if !contains(Kinds, c.Engine.Kind) {
+	if !contains(kinds, c.Engine.Kind) {
 		return l.errorf("engine.kind", "is %q; use auto, elasticsearch or opensearch", c.Engine.Kind)
 	}
 	if c.Registry == "" {
@@ -35,7 +33,11 @@ func (l *loader) validate(c *Config) error {
 			return l.errorf("registry", "is not a valid postgres:// URL: %s", RedactURL(c.Registry))
 		}
 	}
-	if err := ValidatePrefix(c.EnvPrefix); err != nil {
+	if err := host.ValidatePrefix(c.EnvPrefix); err != nil {
+		var pe *host.PrefixError
+		if errors.As(err, &pe) {
+			return l.errorf("env_prefix", "%q %s", pe.Prefix, pe.Reason)
+		}
 		return l.errorf("env_prefix", "%s", err.Error())
 	}
 	if c.PluginStartTimeout < 0 {
@@ -74,32 +76,6 @@ func (l *loader) validate(c *Config) error {
 			return l.errorf(key+".name", "repeats the name %q of plugins[%d]; plugin names must be unique", p.Name, j)
 		}
 		seen[p.Name] = i
-	}
-	return nil
-}
-
-// ValidatePrefix checks that an environment prefix is usable in index
-// names on both Elasticsearch and OpenSearch: lower case, none of
-// \ / * ? " < > | , # : or space, not starting with - _ + or ., not . or
-// .., and at most MaxPrefixLength bytes. The empty prefix is valid.
-func ValidatePrefix(p string) error {
-	if p == "" {
-		return nil
-	}
-	if p == "." || p == ".." {
-		return fmt.Errorf("must not be %q", p)
-	}
-	if len(p) > MaxPrefixLength {
-		return fmt.Errorf("is %d bytes long; the limit is %d", len(p), MaxPrefixLength)
-	}
-	if strings.ToLower(p) != p {
-		return fmt.Errorf("%q has upper-case letters; index names must be lower case", p)
-	}
-	if strings.ContainsAny(p[:1], "-_+.") {
-		return fmt.Errorf("%q must not start with -, _, + or .", p)
-	}
-	if i := strings.IndexAny(p, "\\/*?\"<>|,#: \t\n"); i >= 0 {
-		return fmt.Errorf("%q contains %q, which index names may not contain", p, p[i:i+1])
 	}
 	return nil
 }

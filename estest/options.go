@@ -29,8 +29,9 @@ const (
 const DefaultSweepAge = time.Hour
 
 // maxBaseLen bounds a base prefix so that, with the rest of a test's
-// prefix, it stays within the host's 100-byte limit on prefixes.
-const maxBaseLen = 50
+// prefix (at most 46 bytes, see prefix.go), it stays within
+// host.MaxPrefixLength, the one limit on environment prefixes.
+const maxBaseLen = host.MaxPrefixLength - 48
 
 // Option configures New.
 type Option func(*options) error
@@ -88,7 +89,7 @@ func WithBulk(b host.BulkConfig) Option {
 // "ci_ttpau55_search_3f9a1c3f44_", for a shared cluster whose index names
 // must follow a rule. The sweep of New only considers prefixes under the
 // same base. It must be lower case and valid at the start of an index
-// name, at most 50 bytes; "" means none. It wins over
+// name, at most 16 bytes; "" means none. It wins over
 // DEMHOST_TEST_PREFIX. Default: DEMHOST_TEST_PREFIX, else none.
 func WithBasePrefix(base string) Option {
 	return func(o *options) error {

@@ -178,7 +178,7 @@ func TestNewRejects(t *testing.T) {
 	}{
 		{"no registry", host.Options{Engine: eng}, "registry"},
 		{"no engine", host.Options{Registry: reg}, "engine"},
-		{"bad prefix", host.Options{Registry: reg, Engine: eng, Env: "Qa1_"}, "lowercase"},
+		{"bad prefix", host.Options{Registry: reg, Engine: eng, Env: "Qa1_"}, "lower case"},
 		{"prefix with a star", host.Options{Registry: reg, Engine: eng, Env: "qa*"}, "'*'"},
 		{"prefix starting with _", host.Options{Registry: reg, Engine: eng, Env: "_qa"}, "start"},
 		{"one index from two sources", host.Options{Registry: reg, Engine: eng, Sources: []host.Source{

@@ -4,29 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/demhost/demhost/registry"
 )
-
-// maxPrefixLen leaves room in the engines' 255-byte limit on index names
-// for a base name and a "-N" version suffix.
-const maxPrefixLen = 100
-
-// ValidatePrefix checks that an environment prefix is usable in index
-// names on both Elasticsearch and OpenSearch. The empty prefix is valid.
-func ValidatePrefix(p string) error {
-	if p == "" {
-		return nil
-	}
-	if len(p) > maxPrefixLen {
-		return fmt.Errorf("environment prefix %q is longer than %d bytes", p, maxPrefixLen)
-	}
-	if err := checkNameChars(p); err != nil {
-		return fmt.Errorf("environment prefix %q %w", p, err)
-	}
-	return nil
-}
 
 // validateIndexName checks a base name a source provides.
 func validateIndexName(n string) error {
@@ -38,23 +18,6 @@ func validateIndexName(n string) error {
 	}
 	if err := checkNameChars(n); err != nil {
 		return fmt.Errorf("index name %q %w", n, err)
-	}
-	return nil
-}
-
-func checkNameChars(s string) error {
-	if strings.ContainsAny(s[:1], "-_+.") {
-		return errors.New("must not start with '-', '_', '+' or '.'")
-	}
-	for _, r := range s {
-		switch {
-		case r >= 'A' && r <= 'Z':
-			return errors.New("must be lowercase")
-		case strings.ContainsRune(`\/*?"<>| ,#:`, r):
-			return fmt.Errorf("must not contain %q", r)
-		case r < 0x20:
-			return errors.New("must not contain control characters")
-		}
 	}
 	return nil
 }
