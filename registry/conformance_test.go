@@ -301,6 +301,23 @@ func testResolve(t *testing.T, fresh func(t *testing.T) string) {
 			t.Errorf("Resolve(%q) error names %q and knows %v, want %v", tc.word, ue.Name, ue.Known, known)
 		}
 	}
+	// WithDropped also takes a dropped version, and nothing more.
+	for _, tc := range []struct {
+		word string
+		want registry.Target
+		ok   bool
+	}{
+		{"movies-3", registry.Target{Index: "movies", Version: 3}, true},
+		{"movies-2", registry.Target{Index: "movies", Version: 2}, true},
+		{"movies", registry.Target{Index: "movies"}, true},
+		{"movies-9", registry.Target{}, false},
+		{"secret-1", registry.Target{}, false},
+	} {
+		got, err := r.Resolve(ctx, env, tc.word, extra, registry.WithDropped())
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("Resolve(%q, WithDropped) = %+v, %v; want %+v, ok=%v", tc.word, got, err, tc.want, tc.ok)
+		}
+	}
 	_, err := r.Resolve(ctx, uniqueEnv(t), "movies", nil)
 	if err == nil || err.Error() != `unknown index or version "movies": no indexes are known` {
 		t.Errorf("Resolve in an empty environment: %v", err)

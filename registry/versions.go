@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 )
 
 const versionColumns = `id, env, index_name, number, name, schema_json, schema_hash,
@@ -219,8 +218,12 @@ func (r *Registry) SetActive(ctx context.Context, env, index string, n int) erro
 // ends in "-<digits>" still resolves to the index; otherwise
 // "<base>-<N>" resolves to version N when it exists and is not deleted.
 // An unknown word gives an *UnknownNameError listing the known base names
-// and version labels, sorted.
-func (r *Registry) Resolve(ctx context.Context, env, word string, extra []string) (Target, error) {
+// and version labels, sorted. WithDropped also resolves a dropped version.
+func (r *Registry) Resolve(ctx context.Context, env, word string, extra []string, opts ...ResolveOption) (Target, error) {
+	var o resolveOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	bases := map[string]bool{}
 	for _, e := range extra {
 		bases[e] = true
@@ -235,17 +238,13 @@ func (r *Registry) Resolve(ctx context.Context, env, word string, extra []string
 	if bases[word] {
 		return Target{Index: word}, nil
 	}
-	if i := strings.LastIndexByte(word, '-'); i > 0 {
-		base, num := word[:i], word[i+1:]
-		n, err := strconv.Atoi(num)
-		if err == nil && n > 0 && strconv.Itoa(n) == num && bases[base] {
-			v, err := r.Version(ctx, env, base, n)
-			switch {
-			case err == nil && v.DeletedAt == nil:
-				return Target{Index: base, Version: n}, nil
-			case err != nil && !errors.Is(err, ErrNotFound):
-				return Target{}, fmt.Errorf("resolve %q: %w", word, err)
-			}
+	if base, n, ok := ParseVersionName(word); ok && bases[base] {
+		v, err := r.Version(ctx, env, base, n)
+		switch {
+		case err == nil && (v.DeletedAt == nil || o.dropped):
+			return Target{Index: base, Version: n}, nil
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return Target{}, fmt.Errorf("resolve %q: %w", word, err)
 		}
 	}
 	known := make([]string, 0, len(bases))
