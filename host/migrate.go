@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/demhost/demhost/registry"
@@ -102,11 +100,9 @@ func (h *Host) migrateTarget(ctx context.Context, word string) (registry.Target,
 	if err == nil || !errors.Is(err, ErrUnknownIndex) {
 		return t, err
 	}
-	if i := strings.LastIndexByte(word, '-'); i > 0 {
-		if n, cerr := strconv.Atoi(word[i+1:]); cerr == nil && n > 0 {
-			if v, verr := h.reg.Version(ctx, h.opts.Env, word[:i], n); verr == nil && v.DeletedAt != nil {
-				return t, usage(&DroppedVersionError{Index: v.Index, Version: v.Number})
-			}
+	if base, n, ok := registry.ParseVersionName(word); ok {
+		if v, verr := h.reg.Version(ctx, h.opts.Env, base, n); verr == nil && v.DeletedAt != nil {
+			return t, usage(&DroppedVersionError{Index: v.Index, Version: v.Number})
 		}
 	}
 	return t, err

@@ -60,17 +60,8 @@ func ownedBy(env, name string, bases map[string]bool) bool {
 	if strings.HasPrefix(name, ".") || !strings.HasPrefix(name, env) {
 		return false
 	}
-	rest := name[len(env):]
-	dash := strings.LastIndexByte(rest, '-')
-	if dash <= 0 || dash == len(rest)-1 {
-		return false
-	}
-	for _, c := range rest[dash+1:] {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return bases[rest[:dash]]
+	base, _, ok := registry.ParseVersionName(name[len(env):])
+	return ok && bases[base]
 }
 
 func (h *Host) reset(ctx context.Context, a *action, o ResetOptions, bases map[string]bool) (Result, error) {
