@@ -124,7 +124,8 @@ func (a *app) historyCommand() *cobra.Command {
 		f := registry.ActionFilter{Env: a.cfg.EnvPrefix, Limit: limit}
 		version := 0
 		if len(names) == 1 {
-			t, err := a.resolveForHistory(ctx, reg, names[0])
+			// A dropped version's history is still worth reading.
+			t, err := reg.Resolve(ctx, a.cfg.EnvPrefix, names[0], nil, registry.WithDropped())
 			if id, perr := strconv.ParseInt(names[0], 10, 64); errors.Is(err, registry.ErrUnknownName) && perr == nil && id > 0 {
 				return a.printAction(ctx, reg, id)
 			}
@@ -140,25 +141,6 @@ func (a *app) historyCommand() *cobra.Command {
 		return a.printHistory(actions, version)
 	})
 	return cmd
-}
-
-// resolveForHistory resolves a name like Resolve does, and also accepts
-// a dropped version ("movies-2"), whose history is still worth reading.
-func (a *app) resolveForHistory(ctx context.Context, reg *registry.Registry, word string) (registry.Target, error) {
-	t, err := reg.Resolve(ctx, a.cfg.EnvPrefix, word, nil)
-	if err == nil || !errors.Is(err, registry.ErrUnknownName) {
-		return t, err
-	}
-	if i := strings.LastIndexByte(word, '-'); i > 0 {
-		if n, perr := strconv.Atoi(word[i+1:]); perr == nil && n > 0 {
-			if bt, berr := reg.Resolve(ctx, a.cfg.EnvPrefix, word[:i], nil); berr == nil && bt.Version == 0 {
-				if _, verr := reg.Version(ctx, a.cfg.EnvPrefix, bt.Index, n); verr == nil {
-					return registry.Target{Index: bt.Index, Version: n}, nil
-				}
-			}
-		}
-	}
-	return t, err
 }
 
 // historyOf renders one recorded action, its secrets redacted.
