@@ -14,6 +14,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"github.com/demhost/demhost/host"
 )
 
 // FileName is the configuration file looked for in the working folder
@@ -47,8 +49,10 @@ type Config struct {
 	CodebaseCommand string
 	// Plugins are the source plugins, in file order.
 	Plugins []Plugin
-	// Bulk tunes the bulk indexer.
-	Bulk Bulk
+	// Bulk tunes the bulk indexer: the host's own settings, whose zero
+	// fields mean the host's defaults. The file and the environment set
+	// workers, batch_size, flush_bytes, retries and backpressure_timeout.
+	Bulk host.BulkConfig
 	// LockTimeout is how long an action waits for a held lock.
 	// Default: 0, meaning the registry's default (30s).
 	LockTimeout time.Duration
@@ -100,23 +104,6 @@ func (p Plugin) ConfigJSON() ([]byte, error) {
 		return nil, fmt.Errorf("plugin %s: config section: %w", p.Name, err)
 	}
 	return b, nil
-}
-
-// Bulk tunes the bulk indexer. Zero means the host's default.
-type Bulk struct {
-	// Workers is the number of streams and requests in flight.
-	// Default: the number of CPUs.
-	Workers int
-	// BatchSize is the documents per bulk request. Default: 1000.
-	BatchSize int
-	// FlushBytes flushes a request at this size. Default: 5 MB.
-	FlushBytes int
-	// Retries of a request on a 5xx or no answer. Default: 5.
-	Retries int
-	// BackpressureTimeout is how long 429s (too many requests) are
-	// retried while no document is accepted; past it the update fails.
-	// Default: 0, meaning the host's default (5m).
-	BackpressureTimeout time.Duration
 }
 
 // Options say where Load looks.

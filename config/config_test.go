@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/demhost/demhost/config"
+	"github.com/demhost/demhost/host"
 )
 
 // clearEnv unsets every DEMHOST_* variable for the test, so the
@@ -44,7 +45,7 @@ func TestLoadFull(t *testing.T) {
 		EnvPrefix:       "qa1_",
 		CodebaseCommand: "echo v1.2.3",
 		LockTimeout:     45 * time.Second,
-		Bulk:            config.Bulk{Workers: 4, BatchSize: 500, FlushBytes: 1048576, Retries: 3, BackpressureTimeout: 90 * time.Second},
+		Bulk:            host.BulkConfig{Workers: 4, BatchSize: 500, FlushBytes: 1048576, Retries: 3, BackpressureTimeout: 90 * time.Second},
 		Plugins: []config.Plugin{
 			{Name: "movies", Path: filepath.Join(dir, "bin/demhost-plugin-movies"), Config: map[string]any{
 				"synthetic": 1000, "idColumn": "movie_id", "nested": map[string]any{"camelCase": true},

@@ -85,15 +85,9 @@ func (a *app) openHost(ctx context.Context) (*session, error) {
 		Sources:    sources,
 		// 0 is the host's default too.
 		ResumeOverlap: a.cfg.ResumeOverlap,
-		Bulk: host.BulkConfig{
-			Workers:             a.cfg.Bulk.Workers,
-			BatchSize:           a.cfg.Bulk.BatchSize,
-			FlushBytes:          a.cfg.Bulk.FlushBytes,
-			Retries:             a.cfg.Bulk.Retries,
-			BackpressureTimeout: a.cfg.Bulk.BackpressureTimeout,
-		},
-		OnProgress: s.view.show,
-		Argv:       argv,
+		Bulk:          a.cfg.Bulk, // config decodes straight into host's type
+		OnProgress:    s.view.show,
+		Argv:          argv,
 	})
 	if err != nil {
 		return s, setupError(fmt.Errorf("start the host: %w", err))
