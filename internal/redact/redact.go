@@ -16,8 +16,9 @@ import (
 const Mask = "xxxxx"
 
 var (
-	// kvPassword is password=… of a key=value DSN, quoted or up to a space.
-	kvPassword = regexp.MustCompile(`(?i)((?:^|[\s;(])password\s*=\s*)('[^']*'|\S+)`)
+	// kvPassword is password=… (or db_password=…) of a key=value DSN or a
+	// text, quoted or up to a space; a query's is queryPassword's.
+	kvPassword = regexp.MustCompile(`(?i)((?:^|[^?&])password\s*=\s*)('[^']*'|\S+)`)
 	// queryPassword is password=… in a URL's query, up to the next &.
 	queryPassword = regexp.MustCompile(`(?i)((?:^|[?&])password=)([^&#\s]*)`)
 	// urlPassword is the password of a URL written inside a text.

@@ -62,6 +62,8 @@ func TestText(t *testing.T) {
 			"https://reader:xxxxx@es.example:443/_bulk: 403, and https://es.example again"},
 		{"dial postgres://h/db?sslmode=disable&password=pw&x=1 failed", "dial postgres://h/db?sslmode=disable&password=xxxxx&x=1 failed"},
 		{"authentication as admin failed", "authentication as admin failed"},
+		{`dsn "password=s3 host=h" rejected`, `dsn "password=xxxxx host=h" rejected`},
+		{"db_password=s3 set", "db_password=xxxxx set"},
 	}
 	for _, tt := range tests {
 		if got := redact.Text(tt.in); got != tt.want {
