@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/demhost/demhost/host"
+	"github.com/demhost/demhost/host/engine"
 )
 
 // FileName is the configuration file looked for in the working folder
@@ -33,8 +34,11 @@ const DefaultRegistry = ".demhost/registry.db"
 type Config struct {
 	// File is the configuration file that was read, "" when none.
 	File string
-	// Engine says how to reach the cluster.
-	Engine Engine
+	// Engine says how to reach the cluster: the engine package's own
+	// settings. The file and the environment set urls, kind, username,
+	// password, api_key and ca_file (relative to the file's folder when
+	// written in the file); the rest keep engine's defaults.
+	Engine engine.Config
 	// Registry is a postgres:// DSN or a SQLite file path. A relative
 	// path written in the file is relative to the file's folder.
 	// Default: .demhost/registry.db.
@@ -64,22 +68,6 @@ type Config struct {
 	// checkpoint of an update whose source keeps no watermark of its own.
 	// Default: 0, meaning host.DefaultResumeOverlap (1m).
 	ResumeOverlap time.Duration
-}
-
-// Engine says how to reach the cluster.
-type Engine struct {
-	// URLs of the cluster. Default: http://127.0.0.1:9200.
-	URLs []string
-	// Kind is auto (the default), elasticsearch or opensearch.
-	Kind string
-	// Username and Password for basic authentication. Default: none.
-	Username string
-	Password string
-	// APIKey is an Elasticsearch API key. Default: none.
-	APIKey string
-	// CAFile is a PEM file of trusted CAs; relative to the config file's
-	// folder when written in the file. Default: the system roots.
-	CAFile string
 }
 
 // Plugin is one configured source plugin.
@@ -234,7 +222,7 @@ func (l *loader) build(plugins []rawPlugin) (*Config, error) {
 	if c.Engine.URLs, err = l.list("engine.urls"); err != nil {
 		return nil, err
 	}
-	c.Engine.Kind = strings.ToLower(l.str("engine.kind"))
+	c.Engine.Kind = engine.Kind(strings.ToLower(l.str("engine.kind")))
 	c.Engine.Username = l.str("engine.username")
 	c.Engine.Password = l.str("engine.password")
 	c.Engine.APIKey = l.str("engine.api_key")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/demhost/demhost/config"
 	"github.com/demhost/demhost/host"
+	"github.com/demhost/demhost/host/engine"
 )
 
 // clearEnv unsets every DEMHOST_* variable for the test, so the
@@ -36,7 +37,7 @@ func TestLoadFull(t *testing.T) {
 	}
 	want := &config.Config{
 		File: "testdata/full.yaml",
-		Engine: config.Engine{
+		Engine: engine.Config{
 			URLs: []string{"http://es1:9200", "http://es2:9200"}, Kind: "opensearch",
 			Username: "admin", Password: "s3cret-pass", APIKey: "key-abc123",
 			CAFile: filepath.Join(dir, "certs/ca.pem"),
@@ -259,7 +260,7 @@ func TestRedactByPosition(t *testing.T) {
 	t.Parallel()
 	c := &config.Config{
 		Registry: "postgres://demhost:demhost@127.0.0.1:5432/demhost?sslmode=disable",
-		Engine:   config.Engine{URLs: []string{"http://elastic:elastic@127.0.0.1:9200"}, Username: "admin", Password: "admin"},
+		Engine:   engine.Config{URLs: []string{"http://elastic:elastic@127.0.0.1:9200"}, Username: "admin", Password: "admin"},
 	}
 	tests := []struct{ in, want string }{
 		{"cannot open postgres://demhost:demhost@127.0.0.1:5432/demhost?sslmode=disable: role \"demhost\" does not exist",

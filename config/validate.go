@@ -22,7 +22,7 @@ func (l *loader) validate(c *Config) error {
 			return l.errorf("engine.urls", "has %q, which is not an http:// or https:// URL", RedactURL(u))
 		}
 	}
-	if !contains(kinds, c.Engine.Kind) {
+	if !contains(kinds, string(c.Engine.Kind)) {
 		return l.errorf("engine.kind", "is %q; use auto, elasticsearch or opensearch", c.Engine.Kind)
 	}
 	if c.Registry == "" {

@@ -110,10 +110,7 @@ func (a *app) baseDir() string {
 func (a *app) openEngine(ctx context.Context) (engine.Engine, error) {
 	c := a.cfg.Engine
 	url := config.RedactURL(strings.Join(c.URLs, ","))
-	eng, err := engine.Open(ctx, engine.Config{
-		URLs: c.URLs, Kind: engine.Kind(c.Kind),
-		Username: c.Username, Password: c.Password, APIKey: c.APIKey, CAFile: c.CAFile,
-	})
+	eng, err := engine.Open(ctx, c) // config decodes straight into engine's type
 	if err == nil {
 		var info engine.Info
 		if info, err = eng.Info(ctx); err == nil {
