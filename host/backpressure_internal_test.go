@@ -244,7 +244,7 @@ func TestIndexerInterruptedDuringPushback(t *testing.T) {
 	if c := ix.counts(); c.Failed != 0 || ix.abandoned.Load() == 0 {
 		t.Fatalf("counts = %+v, abandoned %d; want none failed and the unsent ones noted", c, ix.abandoned.Load())
 	}
-	if len(logged) == 0 || !strings.Contains(logged[len(logged)-1], "--resume") {
+	if len(logged) == 0 || !strings.Contains(logged[len(logged)-1], "resuming the update reads them again") {
 		t.Errorf("log = %q, want a line saying what was not sent", logged)
 	}
 }

@@ -62,7 +62,7 @@ func BenchmarkIndexer(b *testing.B) {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			b.ReportAllocs()
 			per := max(b.N/workers, 1)
-			ix := newIndexer(discardEngine{}, "bench-1", BulkConfig{Workers: workers, BatchSize: 1000, FlushInterval: time.Second}, nil)
+			ix := newIndexer(discardEngine{}, "bench-1", BulkConfig{Workers: workers, BatchSize: 1000, FlushInterval: time.Second}.withDefaults(), nil)
 			b.ResetTimer()
 			if err := ix.run(context.Background(), &genSource{n: per, batch: 256}, sdk.StreamRequest{Index: "bench"}, workers); err != nil {
 				b.Fatal(err)

@@ -69,8 +69,8 @@ type bulker interface {
 	Bulk(ctx context.Context, index string, body []byte) (engine.BulkResult, error)
 }
 
+// newIndexer takes cfg with its defaults filled (New fills them once).
 func newIndexer(eng bulker, index string, cfg BulkConfig, logf func(string, ...any)) *indexer {
-	cfg = cfg.withDefaults()
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
@@ -130,7 +130,7 @@ func (ix *indexer) run(ctx context.Context, src Source, req sdk.StreamRequest, n
 	ix.accepted(1) // the clock of the back-pressure timeout starts now
 	defer func() {
 		if n := ix.abandoned.Load(); n > 0 {
-			ix.logf("interrupted while the engine pushed back (429): %s documents were not sent again; `update --resume` reads them again",
+			ix.logf("interrupted while the engine pushed back (429): %s documents were not sent again; resuming the update reads them again",
 				thousands(n))
 		}
 	}()

@@ -125,9 +125,11 @@ func (g *genSource) Stream(ctx context.Context, req *sdk.StreamRequest, fn func(
 	return g.fail
 }
 
+// fastRetries is c with its defaults filled, as New fills them, and a
+// millisecond backoff.
 func fastRetries(c BulkConfig) BulkConfig {
 	c.RetryBackoff = time.Millisecond
-	return c
+	return c.withDefaults()
 }
 
 func TestIndexerRetriesOnly429Items(t *testing.T) {
@@ -190,7 +192,7 @@ func TestIndexerNeverFails429Items(t *testing.T) {
 func TestIndexerCountsDeletes(t *testing.T) {
 	t.Parallel()
 	eng := &fakeBulk{}
-	ix := newIndexer(eng, "idx-1", BulkConfig{Workers: 3, BatchSize: 7}, nil)
+	ix := newIndexer(eng, "idx-1", BulkConfig{Workers: 3, BatchSize: 7}.withDefaults(), nil)
 	src := &genSource{n: 100, batch: 9, del: func(i int) bool { return i%10 == 0 }}
 	if err := ix.run(context.Background(), src, sdk.StreamRequest{Index: "idx"}, 3); err != nil {
 		t.Fatal(err)
@@ -239,7 +241,7 @@ func TestIndexerFatalErrors(t *testing.T) {
 func TestIndexerIdleFlush(t *testing.T) {
 	t.Parallel()
 	eng := &fakeBulk{}
-	ix := newIndexer(eng, "idx-1", BulkConfig{Workers: 1, BatchSize: 1000, FlushInterval: 20 * time.Millisecond}, nil)
+	ix := newIndexer(eng, "idx-1", BulkConfig{Workers: 1, BatchSize: 1000, FlushInterval: 20 * time.Millisecond}.withDefaults(), nil)
 	src := &slowSource{wait: make(chan struct{})}
 	done := make(chan error)
 	go func() { done <- ix.run(context.Background(), src, sdk.StreamRequest{Index: "idx"}, 1) }()
