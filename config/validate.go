@@ -9,8 +9,6 @@ import (
 	"github.com/demhost/demhost/host/engine"
 )
 
-// kinds are the accepted engine.kind values: the engine package's.
-var kinds = []string{string(engine.Auto), string(engine.Elasticsearch), string(engine.OpenSearch)}
 
 func (l *loader) validate(c *Config) error {
 	if len(c.Engine.URLs) == 0 {
@@ -22,8 +20,8 @@ func (l *loader) validate(c *Config) error {
 			return l.errorf("engine.urls", "has %q, which is not an http:// or https:// URL", RedactURL(u))
 		}
 	}
-	if !contains(kinds, string(c.Engine.Kind)) {
-		return l.errorf("engine.kind", "is %q; use auto, elasticsearch or opensearch", c.Engine.Kind)
+	if !engine.ValidKind(c.Engine.Kind) {
+		return l.errorf("engine.kind", "is %q; use one of %v", c.Engine.Kind, engine.Kinds)
 	}
 	if c.Registry == "" {
 		return l.errorf("registry", "must not be empty")

@@ -29,6 +29,20 @@ const (
 	OpenSearch Kind = "opensearch"
 )
 
+// Kinds are the accepted values of Config.Kind: the one list, which the
+// configuration checks against.
+var Kinds = []Kind{Auto, Elasticsearch, OpenSearch}
+
+// ValidKind reports whether k is one of Kinds.
+func ValidKind(k Kind) bool {
+	for _, x := range Kinds {
+		if k == x {
+			return true
+		}
+	}
+	return false
+}
+
 // Config says how to reach a cluster. The zero value means a local
 // Elasticsearch or OpenSearch at http://127.0.0.1:9200, probed.
 type Config struct {

@@ -46,7 +46,7 @@ func Open(ctx context.Context, cfg Config) (Engine, error) {
 	case OpenSearch:
 		c, err = newOSClient(cfg)
 	default:
-		return nil, fmt.Errorf("open engine: unknown kind %q (want auto, elasticsearch or opensearch)", cfg.Kind)
+		return nil, fmt.Errorf("open engine: unknown kind %q (want one of %v)", cfg.Kind, Kinds)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s %s: %w", kind, redact(cfg.URLs[0]), err)
