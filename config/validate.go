@@ -9,7 +9,6 @@ import (
 	"github.com/demhost/demhost/host/engine"
 )
 
-
 func (l *loader) validate(c *Config) error {
 	if len(c.Engine.URLs) == 0 {
 		return l.errorf("engine.urls", "must name at least one URL")
