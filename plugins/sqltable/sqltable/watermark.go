@@ -20,12 +20,17 @@ var _ sdk.Watermarker = (*Source)(nil)
 // watermark sees it even when it commits after the streams have passed
 // it. It also counts the client backends whose transactions this role
 // may not see (pg_stat_activity hides other roles' sessions from a role
-// without pg_read_all_stats).
+// without pg_read_all_stats). Only client sessions of this database
+// count: no other can write the table, and a long transaction elsewhere
+// (a report on another database, autovacuum) would hold the watermark
+// back for nothing. A long transaction on this database does hold it back,
+// read-only or not: a transaction's now() is its start, so one that writes
+// only later still stamps its rows with that start.
 const watermarkSQL = `
 SELECT %s,
-       count(*) FILTER (WHERE a.backend_type = 'client backend' AND a.state IS NULL)
+       count(*) FILTER (WHERE a.state IS NULL)
 FROM pg_stat_activity a
-WHERE a.pid <> pg_backend_pid()`
+WHERE a.pid <> pg_backend_pid() AND a.datname = current_database() AND a.backend_type = 'client backend'`
 
 // watermarkExpr is the watermark itself; a date column truncates it to
 // the start of its day in the session's time zone, as the date compares.
