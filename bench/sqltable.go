@@ -65,8 +65,12 @@ func RunSQL(ctx context.Context, cfg Config) error {
 		return err
 	}
 	flush := cfg.Batch*(avg+len(`{"index":{"_id":"syn-1000000"}}`)+2) + avg/2
-	fmt.Fprintf(cfg.Out, "rows: %.0f bytes of row_to_json on average; workers %d, batch %d rows (B's FlushBytes %d), %d counted rounds after 1 warm-up, contenders in turn A B C\n",
-		float64(avg), cfg.Workers, cfg.Batch, flush, cfg.Rounds)
+	var letters []string
+	for _, name := range sc.order() {
+		letters = append(letters, name[:1])
+	}
+	fmt.Fprintf(cfg.Out, "rows: %.0f bytes of row_to_json on average; workers %d, batch %d rows (B's FlushBytes %d), %d counted rounds after 1 warm-up, contenders in turn %s\n",
+		float64(avg), cfg.Workers, cfg.Batch, flush, cfg.Rounds, strings.Join(letters, " "))
 	if sc.Paging != "" {
 		fmt.Fprintf(cfg.Out, "A runs with paging: %s\n", sc.Paging)
 	}
