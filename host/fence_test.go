@@ -1,7 +1,6 @@
 package host_test
 
 import (
-	"context"
 	"errors"
 	"net/url"
 	"os"
@@ -9,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/demhost/demhost/host"
 	"github.com/demhost/demhost/internal/faultproxy"
@@ -23,31 +20,11 @@ import (
 func proxiedPostgres(t *testing.T, opts ...registry.Option) (*registry.Registry, *faultproxy.Proxy, string) {
 	t.Helper()
 	ctx := testenv.Context(t)
-	base := testenv.PostgresDSN(t)
-	schema := "h" + strings.TrimSuffix(randomPrefix(t), "_")
-	conn, err := pgx.Connect(ctx, base)
+	direct, _ := testenv.PostgresSchema(t)
+	u, err := url.Parse(direct)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		if c, err := pgx.Connect(ctx, base); err == nil {
-			c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(ctx)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	direct := u.String()
 	p, err := faultproxy.New(u.Host)
 	if err != nil {
 		t.Fatal(err)

@@ -99,15 +99,21 @@ func (ix *indexer) counts() registry.Counts {
 // the first few with their reasons.
 func (ix *indexer) skip(id, reason string) {
 	ix.skipped.Add(1)
-	ix.mu.Lock()
-	keep := len(ix.skips) < maxFailures
-	if keep {
-		ix.skips = append(ix.skips, DocumentFailure{ID: id, Reason: reason})
-	}
-	ix.mu.Unlock()
-	if keep {
+	if ix.keep(&ix.skips, id, reason) {
 		ix.logf("source skipped %q: %s", id, reason)
 	}
+}
+
+// keep appends (id, reason) to list while it holds fewer than maxFailures,
+// and reports whether it did.
+func (ix *indexer) keep(list *[]DocumentFailure, id, reason string) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if len(*list) >= maxFailures {
+		return false
+	}
+	*list = append(*list, DocumentFailure{ID: id, Reason: reason})
+	return true
 }
 
 // stream is one partition's buffer being filled. The idle flusher takes
@@ -478,13 +484,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 // fail counts a document that failed for good and keeps the first few.
 func (ix *indexer) fail(id, reason string) {
 	ix.failed.Add(1)
-	ix.mu.Lock()
-	keep := len(ix.failures) < maxFailures
-	if keep {
-		ix.failures = append(ix.failures, DocumentFailure{ID: id, Reason: reason})
-	}
-	ix.mu.Unlock()
-	if keep {
+	if ix.keep(&ix.failures, id, reason) {
 		ix.logf("document %q failed: %s", id, reason)
 	}
 }
