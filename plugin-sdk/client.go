@@ -361,6 +361,24 @@ func (p *Plugin) Watermark(ctx context.Context, req *WatermarkRequest) (*Waterma
 	return fromProtoWatermarkResponse(resp), nil
 }
 
+// Count asks the plugin how many documents a full fill of req.Index would
+// get. A plugin whose source is not a Counter, or that was built before the
+// call existed, answers with an error matching ErrNoCount.
+func (p *Plugin) Count(ctx context.Context, req *CountRequest) (*CountResponse, error) {
+	resp := new(pbCountResponse)
+	err := p.unary(ctx, "count", func(ctx context.Context) error {
+		err := p.conn.Invoke(ctx, methodCount, &pb.CountRequest{Index: req.Index}, resp)
+		if status.Code(err) == codes.Unimplemented {
+			return ErrNoCount
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &CountResponse{Count: resp.GetCount()}, nil
+}
+
 // unary runs one call under the idle timeout.
 func (p *Plugin) unary(ctx context.Context, op string, call func(context.Context) error) error {
 	if p.isClosed() {

@@ -38,6 +38,9 @@ var (
 	// protocol: an empty id, a source that is not a JSON object, an
 	// unknown operation, or undecodable bytes.
 	ErrMalformedBatch = errors.New("malformed batch")
+	// ErrNoCount is returned by Count when the source is not a Counter
+	// (or the plugin was built before Count existed): its count is unknown.
+	ErrNoCount = errors.New("source cannot count its documents")
 	// ErrClosed is returned by calls made after Close.
 	ErrClosed = errors.New("plugin closed")
 )
@@ -47,9 +50,9 @@ var (
 type PluginError struct {
 	// Plugin is the name given to Start or NewLocal.
 	Plugin string
-	// Op is "start", "configure", "describe", "watermark" or "stream".
+	// Op is "start", "configure", "describe", "watermark", "count" or "stream".
 	Op string
-	// Index is the streamed index, empty for other calls.
+	// Index is the streamed (or counted) index, empty for other calls.
 	Index string
 	Err   error
 }

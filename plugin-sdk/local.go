@@ -65,6 +65,24 @@ func (l *Local) Watermark(ctx context.Context, req *WatermarkRequest) (resp *Wat
 	return resp, nil
 }
 
+// Count calls the source when it is a Counter, and otherwise returns an
+// error matching ErrNoCount, as Plugin does.
+func (l *Local) Count(ctx context.Context, req *CountRequest) (resp *CountResponse, err error) {
+	defer l.recover("count", req.Index, &err)
+	c, ok := l.src.(Counter)
+	if !ok {
+		return nil, &PluginError{Plugin: l.name, Op: "count", Index: req.Index, Err: ErrNoCount}
+	}
+	resp, err = c.Count(ctx, req)
+	if err != nil {
+		return nil, &PluginError{Plugin: l.name, Op: "count", Index: req.Index, Err: err}
+	}
+	if resp == nil {
+		resp = &CountResponse{}
+	}
+	return resp, nil
+}
+
 // Stream calls the source, batching its documents as Serve would.
 func (l *Local) Stream(ctx context.Context, req *StreamRequest, fn func(*Batch) error) (err error) {
 	defer l.recover("stream", req.Index, &err)

@@ -140,6 +140,21 @@ func (s *sourceServer) Watermark(ctx context.Context, req *pb.WatermarkRequest) 
 	return toProtoWatermarkResponse(resp), nil
 }
 
+func (s *sourceServer) Count(ctx context.Context, req *pb.CountRequest) (*pb.CountResponse, error) {
+	c, ok := s.src.(Counter)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "this source cannot count its documents")
+	}
+	resp, err := c.Count(ctx, &CountRequest{Index: req.GetIndex()})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if resp == nil {
+		return &pb.CountResponse{}, nil
+	}
+	return &pb.CountResponse{Count: resp.Count}, nil
+}
+
 func (s *sourceServer) Stream(req *pb.StreamRequest, stream grpc.ServerStreamingServer[pb.Batch]) error {
 	ctx := stream.Context()
 	raw := wantsRawBatches(ctx)

@@ -148,3 +148,26 @@ type WatermarkResponse struct {
 type Watermarker interface {
 	Watermark(ctx context.Context, req *WatermarkRequest) (*WatermarkResponse, error)
 }
+
+// CountRequest asks how many documents a full fill of one index would get.
+type CountRequest struct {
+	Index string
+}
+
+// CountResponse carries a source's count.
+type CountResponse struct {
+	// Count is the number of documents (OpIndex) that a full Stream of
+	// the index, every partition and no Since, would send now.
+	Count int64
+}
+
+// Counter is implemented by a source that can say, cheaply, how many
+// documents a full fill of an index would get: a database source counts
+// its rows (respecting its filters and soft deletes), a generator returns
+// its size. The host calls Count when `demhost deploy` gates a new version:
+// the version's document count must be within a configured tolerance of
+// it. A source without it is not gated on its count, and the host says so.
+// Return ErrUnknownIndex for an index the source does not provide.
+type Counter interface {
+	Count(ctx context.Context, req *CountRequest) (*CountResponse, error)
+}

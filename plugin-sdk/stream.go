@@ -17,12 +17,14 @@ type (
 	pbDescribeRequest   = pb.DescribeRequest
 	pbDescribeResponse  = pb.DescribeResponse
 	pbWatermarkResponse = pb.WatermarkResponse
+	pbCountResponse     = pb.CountResponse
 )
 
 const (
 	methodConfigure = pb.Source_Configure_FullMethodName
 	methodDescribe  = pb.Source_Describe_FullMethodName
 	methodWatermark = pb.Source_Watermark_FullMethodName
+	methodCount     = pb.Source_Count_FullMethodName
 )
 
 // Stream reads one partition and calls fn for each batch, in order. The

@@ -542,6 +542,95 @@ func (x *WatermarkResponse) GetWatermarkUnixNano() int64 {
 	return 0
 }
 
+type CountRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Index         string                 `protobuf:"bytes,1,opt,name=index,proto3" json:"index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountRequest) Reset() {
+	*x = CountRequest{}
+	mi := &file_source_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountRequest) ProtoMessage() {}
+
+func (x *CountRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_source_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountRequest.ProtoReflect.Descriptor instead.
+func (*CountRequest) Descriptor() ([]byte, []int) {
+	return file_source_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CountRequest) GetIndex() string {
+	if x != nil {
+		return x.Index
+	}
+	return ""
+}
+
+type CountResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// count is the number of OP_INDEX documents a full stream would send.
+	Count         int64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountResponse) Reset() {
+	*x = CountResponse{}
+	mi := &file_source_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountResponse) ProtoMessage() {}
+
+func (x *CountResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_source_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountResponse.ProtoReflect.Descriptor instead.
+func (*CountResponse) Descriptor() ([]byte, []int) {
+	return file_source_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CountResponse) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 type Doc struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -555,7 +644,7 @@ type Doc struct {
 
 func (x *Doc) Reset() {
 	*x = Doc{}
-	mi := &file_source_proto_msgTypes[9]
+	mi := &file_source_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -567,7 +656,7 @@ func (x *Doc) String() string {
 func (*Doc) ProtoMessage() {}
 
 func (x *Doc) ProtoReflect() protoreflect.Message {
-	mi := &file_source_proto_msgTypes[9]
+	mi := &file_source_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -580,7 +669,7 @@ func (x *Doc) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Doc.ProtoReflect.Descriptor instead.
 func (*Doc) Descriptor() ([]byte, []int) {
-	return file_source_proto_rawDescGZIP(), []int{9}
+	return file_source_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Doc) GetId() string {
@@ -621,7 +710,7 @@ type Batch struct {
 
 func (x *Batch) Reset() {
 	*x = Batch{}
-	mi := &file_source_proto_msgTypes[10]
+	mi := &file_source_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -633,7 +722,7 @@ func (x *Batch) String() string {
 func (*Batch) ProtoMessage() {}
 
 func (x *Batch) ProtoReflect() protoreflect.Message {
-	mi := &file_source_proto_msgTypes[10]
+	mi := &file_source_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -646,7 +735,7 @@ func (x *Batch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Batch.ProtoReflect.Descriptor instead.
 func (*Batch) Descriptor() ([]byte, []int) {
-	return file_source_proto_rawDescGZIP(), []int{10}
+	return file_source_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Batch) GetDocs() []*Doc {
@@ -689,7 +778,11 @@ const file_source_proto_rawDesc = "" +
 	"\x10WatermarkRequest\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\tR\x05index\"C\n" +
 	"\x11WatermarkResponse\x12.\n" +
-	"\x13watermark_unix_nano\x18\x01 \x01(\x03R\x11watermarkUnixNano\"n\n" +
+	"\x13watermark_unix_nano\x18\x01 \x01(\x03R\x11watermarkUnixNano\"$\n" +
+	"\fCountRequest\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\tR\x05index\"%\n" +
+	"\rCountResponse\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count\"n\n" +
 	"\x03Doc\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\fR\x06source\x12\x18\n" +
@@ -700,12 +793,13 @@ const file_source_proto_rawDesc = "" +
 	"\x02Op\x12\f\n" +
 	"\bOP_INDEX\x10\x00\x12\r\n" +
 	"\tOP_DELETE\x10\x01\x12\v\n" +
-	"\aOP_SKIP\x10\x022\xd5\x02\n" +
+	"\aOP_SKIP\x10\x022\xa1\x03\n" +
 	"\x06Source\x12V\n" +
 	"\tConfigure\x12#.demhost.source.v1.ConfigureRequest\x1a$.demhost.source.v1.ConfigureResponse\x12S\n" +
 	"\bDescribe\x12\".demhost.source.v1.DescribeRequest\x1a#.demhost.source.v1.DescribeResponse\x12F\n" +
 	"\x06Stream\x12 .demhost.source.v1.StreamRequest\x1a\x18.demhost.source.v1.Batch0\x01\x12V\n" +
-	"\tWatermark\x12#.demhost.source.v1.WatermarkRequest\x1a$.demhost.source.v1.WatermarkResponseB<Z:github.com/demhost/demhost/plugin-sdk/internal/proto;protob\x06proto3"
+	"\tWatermark\x12#.demhost.source.v1.WatermarkRequest\x1a$.demhost.source.v1.WatermarkResponse\x12J\n" +
+	"\x05Count\x12\x1f.demhost.source.v1.CountRequest\x1a .demhost.source.v1.CountResponseB<Z:github.com/demhost/demhost/plugin-sdk/internal/proto;protob\x06proto3"
 
 var (
 	file_source_proto_rawDescOnce sync.Once
@@ -720,7 +814,7 @@ func file_source_proto_rawDescGZIP() []byte {
 }
 
 var file_source_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_source_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_source_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_source_proto_goTypes = []any{
 	(Op)(0),                   // 0: demhost.source.v1.Op
 	(*ConfigureRequest)(nil),  // 1: demhost.source.v1.ConfigureRequest
@@ -732,24 +826,28 @@ var file_source_proto_goTypes = []any{
 	(*StreamRequest)(nil),     // 7: demhost.source.v1.StreamRequest
 	(*WatermarkRequest)(nil),  // 8: demhost.source.v1.WatermarkRequest
 	(*WatermarkResponse)(nil), // 9: demhost.source.v1.WatermarkResponse
-	(*Doc)(nil),               // 10: demhost.source.v1.Doc
-	(*Batch)(nil),             // 11: demhost.source.v1.Batch
+	(*CountRequest)(nil),      // 10: demhost.source.v1.CountRequest
+	(*CountResponse)(nil),     // 11: demhost.source.v1.CountResponse
+	(*Doc)(nil),               // 12: demhost.source.v1.Doc
+	(*Batch)(nil),             // 13: demhost.source.v1.Batch
 }
 var file_source_proto_depIdxs = []int32{
 	5,  // 0: demhost.source.v1.DescribeResponse.indexes:type_name -> demhost.source.v1.IndexSpec
 	6,  // 1: demhost.source.v1.IndexSpec.capabilities:type_name -> demhost.source.v1.Capabilities
 	0,  // 2: demhost.source.v1.Doc.op:type_name -> demhost.source.v1.Op
-	10, // 3: demhost.source.v1.Batch.docs:type_name -> demhost.source.v1.Doc
+	12, // 3: demhost.source.v1.Batch.docs:type_name -> demhost.source.v1.Doc
 	1,  // 4: demhost.source.v1.Source.Configure:input_type -> demhost.source.v1.ConfigureRequest
 	3,  // 5: demhost.source.v1.Source.Describe:input_type -> demhost.source.v1.DescribeRequest
 	7,  // 6: demhost.source.v1.Source.Stream:input_type -> demhost.source.v1.StreamRequest
 	8,  // 7: demhost.source.v1.Source.Watermark:input_type -> demhost.source.v1.WatermarkRequest
-	2,  // 8: demhost.source.v1.Source.Configure:output_type -> demhost.source.v1.ConfigureResponse
-	4,  // 9: demhost.source.v1.Source.Describe:output_type -> demhost.source.v1.DescribeResponse
-	11, // 10: demhost.source.v1.Source.Stream:output_type -> demhost.source.v1.Batch
-	9,  // 11: demhost.source.v1.Source.Watermark:output_type -> demhost.source.v1.WatermarkResponse
-	8,  // [8:12] is the sub-list for method output_type
-	4,  // [4:8] is the sub-list for method input_type
+	10, // 8: demhost.source.v1.Source.Count:input_type -> demhost.source.v1.CountRequest
+	2,  // 9: demhost.source.v1.Source.Configure:output_type -> demhost.source.v1.ConfigureResponse
+	4,  // 10: demhost.source.v1.Source.Describe:output_type -> demhost.source.v1.DescribeResponse
+	13, // 11: demhost.source.v1.Source.Stream:output_type -> demhost.source.v1.Batch
+	9,  // 12: demhost.source.v1.Source.Watermark:output_type -> demhost.source.v1.WatermarkResponse
+	11, // 13: demhost.source.v1.Source.Count:output_type -> demhost.source.v1.CountResponse
+	9,  // [9:14] is the sub-list for method output_type
+	4,  // [4:9] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
 	4,  // [4:4] is the sub-list for extension extendee
 	0,  // [0:4] is the sub-list for field type_name
@@ -766,7 +864,7 @@ func file_source_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_source_proto_rawDesc), len(file_source_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

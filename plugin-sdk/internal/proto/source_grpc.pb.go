@@ -28,6 +28,7 @@ const (
 	Source_Describe_FullMethodName  = "/demhost.source.v1.Source/Describe"
 	Source_Stream_FullMethodName    = "/demhost.source.v1.Source/Stream"
 	Source_Watermark_FullMethodName = "/demhost.source.v1.Source/Watermark"
+	Source_Count_FullMethodName     = "/demhost.source.v1.Source/Count"
 )
 
 // SourceClient is the client API for Source service.
@@ -49,6 +50,11 @@ type SourceClient interface {
 	// Optional: a plugin built before it answers UNIMPLEMENTED, and the host
 	// falls back to its own clock.
 	Watermark(ctx context.Context, in *WatermarkRequest, opts ...grpc.CallOption) (*WatermarkResponse, error)
+	// Count says how many documents a full Stream of the index (every
+	// partition, no since) would send now: the figure deploy's gate checks
+	// a new version against. Optional: a plugin that cannot count answers
+	// UNIMPLEMENTED, and the host says the count was not checked.
+	Count(ctx context.Context, in *CountRequest, opts ...grpc.CallOption) (*CountResponse, error)
 }
 
 type sourceClient struct {
@@ -108,6 +114,16 @@ func (c *sourceClient) Watermark(ctx context.Context, in *WatermarkRequest, opts
 	return out, nil
 }
 
+func (c *sourceClient) Count(ctx context.Context, in *CountRequest, opts ...grpc.CallOption) (*CountResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CountResponse)
+	err := c.cc.Invoke(ctx, Source_Count_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SourceServer is the server API for Source service.
 // All implementations must embed UnimplementedSourceServer
 // for forward compatibility.
@@ -127,6 +143,11 @@ type SourceServer interface {
 	// Optional: a plugin built before it answers UNIMPLEMENTED, and the host
 	// falls back to its own clock.
 	Watermark(context.Context, *WatermarkRequest) (*WatermarkResponse, error)
+	// Count says how many documents a full Stream of the index (every
+	// partition, no since) would send now: the figure deploy's gate checks
+	// a new version against. Optional: a plugin that cannot count answers
+	// UNIMPLEMENTED, and the host says the count was not checked.
+	Count(context.Context, *CountRequest) (*CountResponse, error)
 	mustEmbedUnimplementedSourceServer()
 }
 
@@ -148,6 +169,9 @@ func (UnimplementedSourceServer) Stream(*StreamRequest, grpc.ServerStreamingServ
 }
 func (UnimplementedSourceServer) Watermark(context.Context, *WatermarkRequest) (*WatermarkResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Watermark not implemented")
+}
+func (UnimplementedSourceServer) Count(context.Context, *CountRequest) (*CountResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Count not implemented")
 }
 func (UnimplementedSourceServer) mustEmbedUnimplementedSourceServer() {}
 func (UnimplementedSourceServer) testEmbeddedByValue()                {}
@@ -235,6 +259,24 @@ func _Source_Watermark_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Source_Count_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SourceServer).Count(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Source_Count_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SourceServer).Count(ctx, req.(*CountRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Source_ServiceDesc is the grpc.ServiceDesc for Source service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -253,6 +295,10 @@ var Source_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Watermark",
 			Handler:    _Source_Watermark_Handler,
+		},
+		{
+			MethodName: "Count",
+			Handler:    _Source_Count_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

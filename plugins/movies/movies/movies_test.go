@@ -131,6 +131,7 @@ func configured(t *testing.T, cfg string) *movies.Source {
 	return s
 }
 
+// TestPartitionsCoverEveryMovieOnce also checks Count against the streams.
 func TestPartitionsCoverEveryMovieOnce(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -168,6 +169,11 @@ func TestPartitionsCoverEveryMovieOnce(t *testing.T) {
 					t.Fatalf("%s sent %d times", id, n)
 				}
 			}
+			// Count, which deploy's gate checks against, says what a full stream sent.
+			resp, err := s.Count(context.Background(), &sdk.CountRequest{Index: tt.index})
+			if err != nil || resp.Count != int64(tt.total) {
+				t.Fatalf("count %v, %v; want %d", resp, err, tt.total)
+			}
 		})
 	}
 }
@@ -204,6 +210,9 @@ func TestBadConfigAndRequests(t *testing.T) {
 	s := configured(t, `{}`)
 	if err := s.Stream(context.Background(), &sdk.StreamRequest{Index: "nope", Partitions: 1}, &collect{}); !errors.Is(err, sdk.ErrUnknownIndex) {
 		t.Error("unknown index streamed")
+	}
+	if _, err := s.Count(context.Background(), &sdk.CountRequest{Index: "nope"}); !errors.Is(err, sdk.ErrUnknownIndex) {
+		t.Errorf("count of an unknown index: %v, want ErrUnknownIndex", err)
 	}
 	if err := s.Stream(context.Background(), &sdk.StreamRequest{Index: "movies", Partition: 2, Partitions: 2}, &collect{}); err == nil {
 		t.Error("partition 2 of 2 streamed")

@@ -27,7 +27,10 @@ type Source struct {
 	ids     []string
 }
 
-var _ sdk.Source = (*Source)(nil)
+var (
+	_ sdk.Source  = (*Source)(nil)
+	_ sdk.Counter = (*Source)(nil)
+)
 
 // New returns an unconfigured movies source.
 func New() *Source { return &Source{cfg: Config{Index: DefaultIndex}} }
@@ -107,6 +110,18 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 		}
 	}
 	return nil
+}
+
+// Count is the number of movies a full stream sends: the configured
+// synthetic count, or the fixture's 100 films.
+func (s *Source) Count(ctx context.Context, req *sdk.CountRequest) (*sdk.CountResponse, error) {
+	if req.Index != s.cfg.Index {
+		return nil, fmt.Errorf("movies: count: %w %q; this source provides %q", sdk.ErrUnknownIndex, req.Index, s.cfg.Index)
+	}
+	if s.cfg.Synthetic == 0 {
+		return &sdk.CountResponse{Count: int64(len(s.fixture))}, nil
+	}
+	return &sdk.CountResponse{Count: int64(s.cfg.Synthetic)}, nil
 }
 
 func write(ctx context.Context, w sdk.Writer, d sdk.Doc) error {
