@@ -52,9 +52,13 @@ type Config struct {
 	// Paging is how a partition is read: "keyset" (pages of PageSize
 	// rows, each its own statement, through an index on the id column),
 	// "off" (one statement per partition: one snapshot, rows streamed as
-	// Postgres sends them), or "auto", the default: keyset when the
-	// planner reads a page through an index on the id column, off when a
-	// page would need a sort (a view or a table without such an index).
+	// Postgres sends them), "blocks" (pages of the table's physical
+	// blocks, read in storage order by TID range scans: for tables larger
+	// than memory, and for partitions read by separate processes; tables
+	// and materialized views only, Postgres 14 or later), or "auto", the
+	// default: keyset when the planner reads a page through an index on
+	// the id column, off when a page would need a sort (a view or a table
+	// without such an index).
 	Paging string `json:"paging"`
 }
 
@@ -63,6 +67,7 @@ const (
 	PagingAuto   = "auto"
 	PagingKeyset = "keyset"
 	PagingOff    = "off"
+	PagingBlocks = "blocks"
 )
 
 // Duration is a time.Duration written in JSON as a string such as "5m".
@@ -146,9 +151,9 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 	switch cfg.Paging {
 	case "":
 		cfg.Paging = PagingAuto
-	case PagingAuto, PagingKeyset, PagingOff:
+	case PagingAuto, PagingKeyset, PagingOff, PagingBlocks:
 	default:
-		return cfg, configErr("paging", "%q is not one of auto, keyset, off", cfg.Paging)
+		return cfg, configErr("paging", "%q is not one of auto, keyset, off, blocks", cfg.Paging)
 	}
 	return cfg, nil
 }

@@ -35,7 +35,7 @@ func TestBadConfig(t *testing.T) {
 		{"mapping a bad string", map[string]any{"table": table, "id_column": "id", "mapping": "{nope"}, "mapping", "not valid JSON"},
 		{"settings a number", map[string]any{"table": table, "id_column": "id", "settings": 3}, "settings", "not a JSON object"},
 		{"negative page size", map[string]any{"table": table, "id_column": "id", "page_size": -1}, "page_size", "negative"},
-		{"unknown paging", map[string]any{"table": table, "id_column": "id", "paging": "cursor"}, "paging", "not one of auto, keyset, off"},
+		{"unknown paging", map[string]any{"table": table, "id_column": "id", "paging": "cursor"}, "paging", "not one of auto, keyset, off, blocks"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -147,8 +147,15 @@ func TestPagesUseTheIDIndex(t *testing.T) {
 }
 
 // explainAll checks the custom plan of every statement and the generic
-// plan of each distinct one.
+// plan of each distinct one with checkPlan.
 func explainAll(t *testing.T, d *db, ran []statement) {
+	t.Helper()
+	explainEach(t, d, ran, checkPlan)
+}
+
+// explainEach checks the custom plan of every statement and the generic
+// plan of each distinct one with check.
+func explainEach(t *testing.T, d *db, ran []statement, check func(*testing.T, string, statement, []string)) {
 	t.Helper()
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -164,7 +171,7 @@ func explainAll(t *testing.T, d *db, ran []statement) {
 		if err := d.conn.QueryRow(d.ctx, "EXPLAIN (FORMAT JSON) "+st.sql, st.args...).Scan(&plan); err != nil {
 			t.Fatalf("explain %s: %v", st.sql, err)
 		}
-		checkPlan(t, fmt.Sprintf("page %d of %d", i+1, len(ran)), st, planNodes(t, plan))
+		check(t, fmt.Sprintf("page %d of %d", i+1, len(ran)), st, planNodes(t, plan))
 		if generic[st.sql] {
 			continue
 		}
@@ -193,6 +200,56 @@ func explainAll(t *testing.T, d *db, ran []statement) {
 		if err != nil {
 			t.Fatalf("explain the generic plan of %s: %v", st.sql, err)
 		}
-		checkPlan(t, "generic plan", st, planNodes(t, plan))
+		check(t, "generic plan", st, planNodes(t, plan))
+	}
+}
+
+// checkChunkPlan fails when a chunk's plan is anything but a TID range
+// scan of the table: no Seq Scan, no Sort.
+func checkChunkPlan(t *testing.T, what string, st statement, nodes []string) {
+	t.Helper()
+	if len(nodes) != 1 || nodes[0] != "Tid Range Scan" {
+		t.Fatalf("%s: the plan of %s %v is %v, want a Tid Range Scan alone", what, st.sql, st.args, nodes)
+	}
+}
+
+// TestBlockPagesUseTIDRangeScans reads a 200,000-row table with paging:
+// blocks, in full and since a time, and explains every statement the
+// plugin ran (custom and generic plans): each must read its chunk of
+// blocks alone, never the table.
+func TestBlockPagesUseTIDRangeScans(t *testing.T) {
+	t.Parallel()
+	d := newDB(t)
+	table := d.schema + ".plan_blocks"
+	d.exec(t, `CREATE TABLE `+table+` (id text, n bigint, changed timestamptz NOT NULL, label text)`)
+	d.exec(t, `INSERT INTO `+table+` SELECT 'k' || g, g, now() - g * interval '1 minute', 'row ' || g
+	  FROM generate_series(1, $1) g`, planRows)
+	d.exec(t, `ANALYZE `+table)
+	var mu sync.Mutex
+	var ran []statement
+	hook := sqltable.WithQueryHook(func(sql string, args []any) {
+		mu.Lock()
+		defer mu.Unlock()
+		ran = append(ran, statement{sql, args})
+	})
+	s := d.mustSource(t, map[string]any{"table": table, "index": "plan", "id_column": "id",
+		"updated_at_column": "changed", "paging": "blocks"}, hook)
+	for _, since := range []time.Time{{}, time.Now().Add(-time.Duration(planRows) * time.Minute / 2)} {
+		ran = nil
+		seen := map[string]int{}
+		for k := range 3 {
+			for _, doc := range stream(t, s, &sdk.StreamRequest{Index: "plan", Since: since, Partition: k, Partitions: 3}) {
+				seen[doc.ID]++
+			}
+		}
+		want := planRows
+		if !since.IsZero() {
+			want = planRows / 2
+		}
+		if len(seen) < want-1 || len(seen) > want+1 {
+			t.Fatalf("since %v: %d ids, want %d", since, len(seen), want)
+		}
+		t.Logf("since %v: %d chunks of blocks", since, len(ran))
+		explainEach(t, d, ran, checkChunkPlan)
 	}
 }

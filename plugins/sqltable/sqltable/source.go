@@ -100,6 +100,11 @@ func (s *Source) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sdk
 	if err := checkColumns(&cfg, rel); err != nil {
 		return nil, err
 	}
+	if cfg.Paging == PagingBlocks {
+		if err := checkBlockPaging(cctx, conn, rel); err != nil {
+			return nil, err
+		}
+	}
 	s.cfg, s.connCfg, s.rel = cfg, connCfg, rel
 	s.idCol, _ = rel.column(cfg.IDColumn)
 	if cfg.DeletedColumn != "" {

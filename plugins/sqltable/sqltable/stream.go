@@ -94,7 +94,8 @@ func (q *query) sql(lower, upper *string, paged bool) (string, []any) {
 }
 
 // Stream reads partition k of n: the ids in the partition's range (see
-// partition.go). With keyset paging it reads pages ordered by the id,
+// partition.go), or with paging: blocks its chunks of the table's blocks
+// (see blocks.go). With keyset paging it reads pages ordered by the id,
 // each page `id > last AND id <= upper ORDER BY id LIMIT page_size`,
 // which an index on the id column answers without a scan of the table;
 // with paging off it reads the whole range in one statement, streamed.
@@ -121,6 +122,9 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 		if err := s.reportNullIDs(ctx, conn, req); err != nil {
 			return err
 		}
+	}
+	if s.cfg.Paging == PagingBlocks {
+		return s.streamBlocks(ctx, conn, s.newQuery(req), req.Partition, n, w)
 	}
 	sp, release, err := s.acquireSpan(ctx, conn, req.Partition, n)
 	if err != nil {
