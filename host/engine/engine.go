@@ -13,6 +13,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 )
@@ -154,6 +155,14 @@ type Engine interface {
 	// PutSettings updates dynamic index settings from a JSON body such as
 	// {"index":{"refresh_interval":"-1"}}.
 	PutSettings(ctx context.Context, index string, body []byte) error
+	// GetMapping returns the mapping of one index (or of the one index an
+	// alias points to): the object under "mappings", e.g.
+	// {"properties":{"title":{"type":"text"}}}, as the engine reports it.
+	GetMapping(ctx context.Context, index string) (json.RawMessage, error)
+	// PutMapping merges a mapping body such as {"properties":{…}} into an
+	// existing index: new fields and the parameters the engine can update
+	// in place. A change it cannot apply is ErrRejected, with its reason.
+	PutMapping(ctx context.Context, index string, body []byte) error
 	// Reindex copies every document of src into dst on the server and
 	// waits for completion, returning the number of documents copied. The
 	// per-request timeout bounds each poll of the task, not the task.

@@ -82,6 +82,7 @@ var cases = []struct {
 	{"RefreshAndCount", testRefreshAndCount},
 	{"DeleteByQuery", testDeleteByQuery},
 	{"Settings", testSettings},
+	{"Mapping", testMapping},
 	{"Reindex", testReindex},
 	{"ReindexPartialFailure", testReindexPartialFailure},
 	{"MissingIndexNotFound", testMissing},
