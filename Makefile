@@ -10,6 +10,10 @@ export DEMHOST_TEST_OS_URL ?= http://127.0.0.1:9201
 # estest.New(t) without options, as an application calls it, uses this engine.
 export DEMHOST_TEST_ENGINE_URL ?= $(DEMHOST_TEST_ES_URL)
 export DEMHOST_TEST_ES_TINY_URL ?= http://127.0.0.1:9203
+# OpenSearch 3 and the in-JVM Elasticsearch 8 (no rest-root, reindex or
+# analysis-common): the conformance suite, the seed flow and the fallbacks.
+export DEMHOST_TEST_OS3_URL ?= http://127.0.0.1:9202
+export DEMHOST_TEST_ES8_URL ?= http://127.0.0.1:9204
 export DEMHOST_TEST_PG_DSN ?= $(PG_DSN)
 
 # Two modules, developed together through go.work: the root and plugin-sdk
@@ -33,8 +37,9 @@ build:
 	$(GO) build -buildvcs=auto -o $(BIN)/demhost ./cmd/demhost
 	@for p in $(PLUGINS); do $(GO) build -o $(BIN)/demhost-plugin-$$p ./plugins/$$p || exit 1; done
 
-## services: install (when missing) and start Postgres, Elasticsearch, OpenSearch, and the
-## es_fault node (Elasticsearch with a 1-thread write pool, for the back-pressure test) on 127.0.0.1
+## services: install (when missing) and start Postgres, Elasticsearch 7.17, OpenSearch 2.19 and 3,
+## Elasticsearch 8.19, and the es_fault node (Elasticsearch with a 1-thread write pool, for the
+## back-pressure test) on 127.0.0.1
 services:
 	@bash scripts/services/services.sh start
 
