@@ -200,6 +200,7 @@ func (a *app) updateCommand() *cobra.Command {
 	f.BoolVar(&o.Full, "full", false, "with --resume or --start: read everything from a source that cannot read only changes")
 	f.IntVar(&o.Workers, "workers", 0, "concurrent streams and requests (default: bulk.workers, else the number of CPUs)")
 	f.IntVar(&o.BatchSize, "batch-size", 0, "documents per bulk request (default: bulk.batch_size, else 1000)")
+	d := addDistributedFlags(f)
 	cmd.RunE = run(func(cmd *cobra.Command, names []string) error {
 		if o.Workers < 0 {
 			return usageError("--workers must not be negative (got %d)", o.Workers)
@@ -213,6 +214,11 @@ func (a *app) updateCommand() *cobra.Command {
 				return err
 			}
 			o.Start = t
+		}
+		if err := d.check(cmd, names, o, all); err != nil {
+			return err
+		} else if d.on {
+			return a.runDistributed(cmd.Context(), names[0], o, d)
 		}
 		return a.withHost(cmd.Context(), func(h *host.Host) error {
 			names, err := namesOrAll(cmd, h, names, all)

@@ -77,6 +77,7 @@ configuration error.`,
 		a.resetCommand(),
 		a.historyCommand(),
 		a.pluginsCommand(),
+		a.workerCommand(),
 	)
 	return root
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	sdk "github.com/demhost/demhost/plugin-sdk"
 )
@@ -18,7 +19,15 @@ type Config struct {
 	Seed uint64 `json:"seed"`
 	// Index is the index name; the default is "movies".
 	Index string `json:"index"`
+	// BatchDelayMS makes the source slow on purpose: it sleeps this many
+	// milliseconds before every DelayBatch documents of a stream, standing
+	// in for a source that waits on an API (benchmarks, fault tests).
+	// Default 0: no sleep.
+	BatchDelayMS int `json:"batch_delay_ms"`
 }
+
+// DelayBatch is the number of documents per sleep of Config.BatchDelayMS.
+const DelayBatch = 100
 
 // Source serves the movies index. Create it with New; call Configure first.
 type Source struct {
@@ -49,6 +58,8 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 	switch {
 	case cfg.Synthetic < 0:
 		return cfg, fmt.Errorf("movies: config key \"synthetic\": %d is negative; use 0 for the fixture or a count of movies (%w)", cfg.Synthetic, sdk.ErrInvalidConfig)
+	case cfg.BatchDelayMS < 0:
+		return cfg, fmt.Errorf("movies: config key \"batch_delay_ms\": %d is negative (%w)", cfg.BatchDelayMS, sdk.ErrInvalidConfig)
 	case cfg.Index == "":
 		return cfg, fmt.Errorf("movies: config key \"index\": empty; leave it out for %q (%w)", DefaultIndex, sdk.ErrInvalidConfig)
 	}
@@ -96,16 +107,17 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 	if k < 0 || k >= n {
 		return fmt.Errorf("movies: stream %s: partition %d out of range 0..%d", req.Index, k, n-1)
 	}
+	sent := 0
 	if s.cfg.Synthetic == 0 {
 		for i := k; i < len(s.fixture); i += n {
-			if err := write(ctx, w, sdk.Doc{ID: s.ids[i], Source: s.fixture[i]}); err != nil {
+			if err := s.write(ctx, w, &sent, sdk.Doc{ID: s.ids[i], Source: s.fixture[i]}); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	for id, src := range GeneratePartition(s.cfg.Synthetic, s.cfg.Seed, k, n) {
-		if err := write(ctx, w, sdk.Doc{ID: id, Source: src}); err != nil {
+		if err := s.write(ctx, w, &sent, sdk.Doc{ID: id, Source: src}); err != nil {
 			return err
 		}
 	}
@@ -124,7 +136,15 @@ func (s *Source) Count(ctx context.Context, req *sdk.CountRequest) (*sdk.CountRe
 	return &sdk.CountResponse{Count: int64(s.cfg.Synthetic)}, nil
 }
 
-func write(ctx context.Context, w sdk.Writer, d sdk.Doc) error {
+// write sends d, after the configured sleep when it starts a batch.
+func (s *Source) write(ctx context.Context, w sdk.Writer, sent *int, d sdk.Doc) error {
+	if s.cfg.BatchDelayMS > 0 && *sent%DelayBatch == 0 {
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(s.cfg.BatchDelayMS) * time.Millisecond):
+		}
+	}
+	*sent++
 	if err := ctx.Err(); err != nil {
 		return err
 	}

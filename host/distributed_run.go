@@ -1,0 +1,350 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/demhost/demhost/internal/humanize"
+	sdk "github.com/demhost/demhost/plugin-sdk"
+	"github.com/demhost/demhost/registry"
+)
+
+// Errors of RunPartition that tell the queue what to do with the job.
+var (
+	// ErrPartitionDropped: the job has nothing left to do (its action
+	// ended, or its partition did); the queue cancels it.
+	ErrPartitionDropped = errors.New("partition job dropped")
+	// ErrPartitionPaused: the job used its time budget and its checkpoint
+	// is recorded; the queue puts it back at once, for any worker.
+	ErrPartitionPaused = errors.New("partition job paused")
+	// ErrOtherEnv: the job belongs to another environment prefix than
+	// the worker's.
+	ErrOtherEnv = errors.New("partition job of another environment")
+)
+
+// errActionEnded stops a job whose action ended meanwhile.
+var errActionEnded = errors.New("its action is no longer in progress")
+
+// RunOptions tell RunPartition about the job's attempt.
+type RunOptions struct {
+	Attempt, MaxAttempts int
+	// Budget is how long the job reads before it pauses at the end of a
+	// slice (ErrPartitionPaused); 0 means no limit.
+	Budget time.Duration
+}
+
+// RunPartition runs one partition job: it reads the partition's slices
+// from its checkpoint on into the version, recording each slice, and
+// finishes the action when its partition was the last one. On the last
+// attempt a failure fails the action, naming the partition and the error.
+func (h *Host) RunPartition(ctx context.Context, job PartitionJob, o RunOptions) error {
+	if job.Env != h.opts.Env {
+		return fmt.Errorf("%w: it is for prefix %q and this worker serves %q", ErrOtherEnv, job.Env, h.opts.Env)
+	}
+	a := &action{h: h, id: job.ActionID}
+	part := fmt.Sprintf("partition %d of %d", job.Partition, job.Partitions)
+	worker := fmt.Sprintf("%s pid %d", h.opts.Hostname, os.Getpid())
+	p, status, err := h.reg.ClaimPartition(ctx, job.ActionID, job.Partition, worker)
+	if err != nil {
+		return err
+	}
+	if status != registry.ActionInProgress || p.Status == registry.PartitionComplete || p.Status == registry.PartitionCancelled || p.Status == registry.PartitionFailed {
+		return fmt.Errorf("%w: %s of action %d is %s and its action %s", ErrPartitionDropped, part, job.ActionID, p.Status, status)
+	}
+	stopBeat := h.reg.Heartbeat(job.ActionID)
+	defer stopBeat()
+	if p.Attempts > 1 {
+		a.logf(ctx, "%s: attempt %d on %s, from slice %d of %d", part, p.Attempts, worker, p.Done, p.Slices)
+	}
+	start := time.Now()
+	err = h.readSlices(ctx, a, job, p, o.Budget, start)
+	bg := context.WithoutCancel(ctx)
+	switch {
+	case err == nil:
+		left, err := h.reg.EndPartition(bg, job.ActionID, job.Partition, registry.PartitionComplete, "")
+		if err != nil {
+			return err
+		}
+		if left == 0 {
+			_, err = h.finishDistributed(bg, a, job)
+			if errors.Is(err, ErrDocumentsFailed) {
+				err = nil // recorded on the action; the job itself did its part
+			}
+			return err
+		}
+		return nil
+	case errors.Is(err, ErrPartitionPaused), errors.Is(err, ErrPartitionDropped):
+		return err
+	case ctx.Err() != nil:
+		return err // the worker stops, or the job was cancelled: the queue decides
+	}
+	if o.Attempt < o.MaxAttempts {
+		_, _ = h.reg.EndPartition(bg, job.ActionID, job.Partition, registry.PartitionRetrying, err.Error())
+		a.logf(bg, "%s: attempt %d of %d on %s failed: %v; it is retried after a backoff", part, o.Attempt, o.MaxAttempts, worker, err)
+		return err
+	}
+	_, _ = h.reg.EndPartition(bg, job.ActionID, job.Partition, registry.PartitionFailed, err.Error())
+	text := fmt.Sprintf("%s of %s failed after %d attempts: %v", part, label(job.Index, job.Version), o.Attempt, err)
+	a.logf(bg, "%s", text)
+	if ended, _ := h.reg.EndRunningAction(bg, job.ActionID, registry.ActionFailed, text); ended {
+		h.restoreDistributed(bg, a, job)
+	}
+	return err
+}
+
+// readSlices reads the partition's slices from p.Done on, recording each.
+func (h *Host) readSlices(ctx context.Context, a *action, job PartitionJob, p registry.Partition, budget time.Duration, start time.Time) error {
+	pv, ok := h.indexes[job.Index]
+	if !ok {
+		return fmt.Errorf("index %s is not provided by any source of this worker's configuration", job.Index)
+	}
+	v, err := h.version(ctx, job.Index, job.Version)
+	if err != nil {
+		return err
+	}
+	cfg := h.opts.Bulk
+	if job.Workers > 0 {
+		cfg.Workers = job.Workers
+	}
+	if job.BatchSize > 0 {
+		cfg.BatchSize = job.BatchSize
+	}
+	for s := p.Done; s < job.Slices; s++ {
+		if budget > 0 && s > p.Done && time.Since(start) > budget {
+			return ErrPartitionPaused
+		}
+		c, err := h.readSlice(ctx, a, job, pv.source, v.Name, cfg, s)
+		if err != nil {
+			return err
+		}
+		if err := h.reg.SliceDone(context.WithoutCancel(ctx), job.ActionID, job.Partition, s, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readSlice streams slice s of the job's partition into index, reporting
+// its running counts, and returns its final ones. It stops when its
+// action ends meanwhile.
+func (h *Host) readSlice(ctx context.Context, a *action, job PartitionJob, src Source, index string, cfg BulkConfig, s int) (registry.Counts, error) {
+	prefix := fmt.Sprintf("partition %d of %d, slice %d: ", job.Partition, job.Partitions, s)
+	ix := newIndexer(h.eng, index, cfg, func(format string, args ...any) { a.logf(ctx, prefix+format, args...) })
+	sctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	ticker := time.NewTicker(h.opts.ProgressInterval)
+	defer ticker.Stop()
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-ticker.C:
+				st, err := h.reg.PartitionProgress(sctx, job.ActionID, job.Partition, ix.counts())
+				if err == nil && st != registry.ActionInProgress {
+					stop(errActionEnded)
+				}
+			}
+		}
+	}()
+	sl := slice{Source: src, k: job.Partition*job.Slices + s, n: job.Partitions * job.Slices}
+	err := ix.run(sctx, sl, sdk.StreamRequest{Index: job.Index, Since: job.Since}, 1)
+	close(done)
+	switch {
+	case err != nil:
+		return registry.Counts{}, err
+	case errors.Is(context.Cause(sctx), errActionEnded):
+		return registry.Counts{}, fmt.Errorf("%w: %w", ErrPartitionDropped, errActionEnded)
+	case sctx.Err() != nil:
+		return registry.Counts{}, sctx.Err()
+	}
+	return ix.counts(), nil
+}
+
+// slice is partition k of n of a source, whatever partition the indexer
+// asks for: a job's indexer reads one slice as its only partition.
+type slice struct {
+	Source
+	k, n int
+}
+
+func (s slice) Stream(ctx context.Context, req *sdk.StreamRequest, fn func(*sdk.Batch) error) error {
+	r := *req
+	r.Partition, r.Partitions = s.k, s.n
+	return s.Source.Stream(ctx, &r, fn)
+}
+
+// finishDistributed ends a distributed update whose partitions are all
+// complete: refresh, load settings restored, the checkpoint of a read that
+// advances it, and the action's status.
+func (h *Host) finishDistributed(ctx context.Context, a *action, job PartitionJob) (Result, error) {
+	r := Result{ActionID: a.id, Kind: string(registry.ActionUpdate), Index: job.Index, Version: job.Version}
+	act, err := h.reg.Action(ctx, a.id)
+	if err != nil {
+		return r, err
+	}
+	var dp distributedParams
+	_ = json.Unmarshal(act.Params, &dp)
+	lbl := label(job.Index, job.Version)
+	v, err := h.version(ctx, job.Index, job.Version)
+	var runErr error
+	if err == nil {
+		if err := h.eng.Refresh(ctx, v.Name); err != nil {
+			runErr = fmt.Errorf("refresh %s: %w", v.Name, err)
+		}
+	} else {
+		runErr = err
+	}
+	h.restoreDistributed(ctx, a, job)
+	act, err = h.reg.Action(ctx, a.id) // the counts, summed over the partitions
+	if err != nil {
+		return r, err
+	}
+	r.Counts, r.Duration = act.Counts, time.Since(act.StartedAt)
+	summary := fmt.Sprintf("%s indexed, %s failed, %s deleted in %s (%s docs/s) by %d partition job(s)",
+		thousands(r.Counts.Indexed), thousands(r.Counts.Failed), thousands(r.Counts.Deleted),
+		r.Duration.Round(time.Millisecond), thousands(int64(humanize.Rate(r.Counts.Indexed+r.Counts.Deleted+r.Counts.Failed, r.Duration))),
+		dp.Partitions)
+	a.logf(ctx, "%s", summary)
+	status, text := registry.ActionComplete, ""
+	switch {
+	case runErr != nil:
+		status, text = registry.ActionFailed, fmt.Sprintf("update %s: %v", lbl, runErr)
+		err = errors.New(text)
+	case r.Counts.Failed > 0:
+		status = registry.ActionFailed
+		err = fmt.Errorf("update %s: %s of %s documents failed (their ids and reasons are in the action's log): %w", lbl,
+			thousands(r.Counts.Failed), thousands(r.Counts.Failed+r.Counts.Indexed+r.Counts.Deleted), ErrDocumentsFailed)
+		text = err.Error()
+	case dp.Advances:
+		cp := registry.Checkpoint{Env: h.opts.Env, Index: job.Index, Version: job.Version,
+			Source: h.indexes[job.Index].source.Name(), Watermark: dp.Watermark, ActionID: a.id}
+		if cerr := h.reg.SetCheckpoint(ctx, cp); cerr != nil {
+			status, text = registry.ActionFailed, fmt.Sprintf("record checkpoint of %s: %v", lbl, cerr)
+			err = errors.New(text)
+		}
+	}
+	if _, ferr := h.reg.EndRunningAction(ctx, a.id, status, text); ferr != nil && err == nil {
+		err = ferr
+	}
+	r.Changed = r.Counts.Indexed+r.Counts.Deleted > 0
+	r.Message = fmt.Sprintf("updated %s: %s", lbl, summary)
+	if err != nil {
+		r.Message = fmt.Sprintf("update of %s failed after %s", lbl, summary)
+	}
+	return r, err
+}
+
+// restoreDistributed puts back the settings the action's full load
+// changed, if they are still recorded.
+func (h *Host) restoreDistributed(ctx context.Context, a *action, job PartitionJob) {
+	v, err := h.version(ctx, job.Index, job.Version)
+	if err == nil {
+		err = h.restoreLoad(ctx, a, v)
+	}
+	if err != nil {
+		a.logf(ctx, "%v", err)
+	}
+}
+
+// awaitDistributed waits for the action to end, reporting the summed
+// progress of its partitions. Interrupted, it ends the action
+// interrupted and cancels its jobs; a later --resume continues it.
+func (h *Host) awaitDistributed(ctx context.Context, a *action, r Result, dp distributedParams, jobs []int64, q Queue) (Result, error) {
+	var expected int64
+	if dp.Since.IsZero() {
+		if active, err := h.activeNumber(ctx, r.Index); err == nil && active != 0 {
+			expected, _ = h.eng.Count(ctx, h.Alias(r.Index))
+		}
+	}
+	lbl := label(r.Index, r.Version)
+	emit := func(c registry.Counts, final bool) {
+		if h.opts.OnProgress != nil {
+			h.opts.OnProgress(Progress{ActionID: a.id, Index: r.Index, Version: r.Version, Counts: c,
+				Expected: expected, Elapsed: time.Since(a.started), Final: final})
+		}
+	}
+	t := time.NewTicker(h.opts.ProgressInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		bg := context.WithoutCancel(ctx)
+		act, err := h.reg.Action(bg, a.id)
+		if err != nil && ctx.Err() == nil {
+			continue // the registry may come back; the workers go on meanwhile
+		}
+		if ctx.Err() != nil && (err != nil || act.Status == registry.ActionInProgress) {
+			return h.interruptDistributed(bg, a, r, jobs, q)
+		}
+		r.Counts, r.Duration = act.Counts, time.Since(a.started)
+		if act.Status == registry.ActionInProgress {
+			emit(act.Counts, false)
+			continue
+		}
+		emit(act.Counts, true)
+		r.Changed = r.Counts.Indexed+r.Counts.Deleted > 0
+		summary := fmt.Sprintf("%s indexed, %s failed, %s deleted in %s by %d partition job(s)",
+			thousands(r.Counts.Indexed), thousands(r.Counts.Failed), thousands(r.Counts.Deleted),
+			r.Duration.Round(time.Millisecond), dp.Partitions)
+		switch act.Status {
+		case registry.ActionComplete:
+			r.Message = fmt.Sprintf("updated %s: %s", lbl, summary)
+			return r, nil
+		case registry.ActionFailed:
+			r.Message = fmt.Sprintf("update of %s failed after %s", lbl, summary)
+			if r.Counts.Failed > 0 {
+				return r, &recordedError{text: act.Error, err: ErrDocumentsFailed}
+			}
+			return r, errors.New(act.Error)
+		default:
+			r.Message = fmt.Sprintf("update of %s ended %s after %s", lbl, act.Status, summary)
+			r.Next = &Step{Action: "update", Target: lbl, Resume: true, Why: "with --distributed to continue from the partitions' checkpoints"}
+			return r, fmt.Errorf("update %s: %s: %w", lbl, act.Error, ErrInterrupted)
+		}
+	}
+}
+
+// interruptDistributed ends the action interrupted, cancels its jobs and
+// restores the load settings.
+func (h *Host) interruptDistributed(ctx context.Context, a *action, r Result, jobs []int64, q Queue) (Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, finishTimeout)
+	defer cancel()
+	lbl := label(r.Index, r.Version)
+	err := fmt.Errorf("update %s: %w", lbl, ErrInterrupted)
+	ended, ferr := h.reg.EndRunningAction(ctx, a.id, registry.ActionInterrupted, err.Error())
+	if ferr != nil {
+		err = fmt.Errorf("%w; recording it failed: %v", err, ferr)
+	}
+	if cerr := q.Cancel(ctx, jobs); cerr != nil {
+		a.logf(ctx, "cancel the partition jobs: %v", cerr)
+	}
+	if ended {
+		a.logf(ctx, "interrupted: the remaining partition jobs are cancelled; `update %s --distributed --resume` continues from their checkpoints", lbl)
+		h.restoreDistributed(ctx, a, PartitionJob{Index: r.Index, Version: r.Version})
+	}
+	if act, aerr := h.reg.Action(ctx, a.id); aerr == nil {
+		r.Counts = act.Counts
+	}
+	r.Duration = time.Since(a.started)
+	r.Message = fmt.Sprintf("update of %s interrupted after %s documents", lbl, thousands(r.Counts.Indexed))
+	r.Next = &Step{Action: "update", Target: lbl, Resume: true, Why: "with --distributed to continue from the partitions' checkpoints"}
+	return r, err
+}
+
+// recordedError is an action's recorded error text that still matches
+// the sentinel it was made from.
+type recordedError struct {
+	text string
+	err  error
+}
+
+func (e *recordedError) Error() string { return e.text }
+func (e *recordedError) Unwrap() error { return e.err }
