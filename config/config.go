@@ -57,6 +57,10 @@ type Config struct {
 	// fields mean the host's defaults. The file and the environment set
 	// workers, batch_size, flush_bytes, retries and backpressure_timeout.
 	Bulk host.BulkConfig
+	// Activate is what activate waits for before it moves an alias: the
+	// host's own settings (wait_for_status auto|green|yellow|none and
+	// wait_timeout), whose zero fields mean the host's defaults.
+	Activate host.HealthConfig
 	// LockTimeout is how long an action waits for a held lock.
 	// Default: 0, meaning the registry's default (30s).
 	LockTimeout time.Duration
@@ -133,6 +137,8 @@ var settings = []setting{
 	{"bulk.flush_bytes", "DEMHOST_BULK_FLUSH_BYTES", ""},
 	{"bulk.retries", "DEMHOST_BULK_RETRIES", ""},
 	{"bulk.backpressure_timeout", "DEMHOST_BULK_BACKPRESSURE_TIMEOUT", ""},
+	{"activate.wait_for_status", "DEMHOST_ACTIVATE_WAIT_FOR_STATUS", ""},
+	{"activate.wait_timeout", "DEMHOST_ACTIVATE_WAIT_TIMEOUT", ""},
 }
 
 // loader holds one Load's state, to name the origin of a bad value.
@@ -261,6 +267,14 @@ func (l *loader) build(plugins []rawPlugin) (*Config, error) {
 			return nil, l.errorf("bulk.backpressure_timeout", "is not a duration such as 90s or 5m: %q", s)
 		}
 		c.Bulk.BackpressureTimeout = d
+	}
+	c.Activate.WaitForStatus = strings.ToLower(l.str("activate.wait_for_status"))
+	if s := l.str("activate.wait_timeout"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return nil, l.errorf("activate.wait_timeout", "is not a duration such as 5m or 90s: %q", s)
+		}
+		c.Activate.Timeout = d
 	}
 	ints := []struct {
 		key string

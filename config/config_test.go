@@ -47,6 +47,7 @@ func TestLoadFull(t *testing.T) {
 		CodebaseCommand: "echo v1.2.3",
 		LockTimeout:     45 * time.Second,
 		Bulk:            host.BulkConfig{Workers: 4, BatchSize: 500, FlushBytes: 1048576, Retries: 3, BackpressureTimeout: 90 * time.Second},
+		Activate:        host.HealthConfig{WaitForStatus: "green", Timeout: 2 * time.Minute},
 		Plugins: []config.Plugin{
 			{Name: "movies", Path: filepath.Join(dir, "bin/demhost-plugin-movies"), Config: map[string]any{
 				"synthetic": 1000, "idColumn": "movie_id", "nested": map[string]any{"camelCase": true},
@@ -175,6 +176,8 @@ func TestErrors(t *testing.T) {
 		{"negative_overlap.yaml", []string{"negative_overlap.yaml:1", "resume_overlap", "negative"}},
 		{"bad_backpressure.yaml", []string{"bad_backpressure.yaml:2", "bulk.backpressure_timeout", "forever"}},
 		{"negative_backpressure.yaml", []string{"negative_backpressure.yaml:2", "bulk.backpressure_timeout", "negative"}},
+		{"bad_wait_status.yaml", []string{"bad_wait_status.yaml:2", "activate.wait_for_status", "blue", "auto"}},
+		{"bad_wait_timeout.yaml", []string{"bad_wait_timeout.yaml:3", "activate.wait_timeout", "long"}},
 		{"plugins_not_list.yaml", []string{"plugins_not_list.yaml:2", "plugins", "list"}},
 	}
 	for _, tt := range tests {

@@ -35,9 +35,10 @@ func (e *Error) Error() string {
 
 // known lists the keys a file may hold, per mapping.
 var known = map[string][]string{
-	"":          {"engine", "registry", "env_prefix", "codebase_id", "codebase_command", "lock_timeout", "plugin_start_timeout", "resume_overlap", "bulk", "plugins"},
+	"":          {"engine", "registry", "env_prefix", "codebase_id", "codebase_command", "lock_timeout", "plugin_start_timeout", "resume_overlap", "bulk", "activate", "plugins"},
 	"engine":    {"urls", "kind", "username", "password", "api_key", "ca_file"},
 	"bulk":      {"workers", "batch_size", "flush_bytes", "retries", "backpressure_timeout"},
+	"activate":  {"wait_for_status", "wait_timeout"},
 	"plugins[]": {"name", "path", "config"},
 }
 
@@ -79,7 +80,7 @@ func (l *loader) parseFile(data []byte) ([]rawPlugin, error) {
 	var plugins []rawPlugin
 	err := l.walkMapping(root, "", func(key string, v *yaml.Node) error {
 		switch key {
-		case "engine", "bulk":
+		case "engine", "bulk", "activate":
 			if v.Kind != yaml.MappingNode && !isNull(v) {
 				return &Error{Source: l.at(v), Key: key, Msg: "must be a mapping"}
 			}

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/demhost/demhost/host"
@@ -48,6 +49,12 @@ func (l *loader) validate(c *Config) error {
 	}
 	if c.Bulk.BackpressureTimeout < 0 {
 		return l.errorf("bulk.backpressure_timeout", "must not be negative")
+	}
+	if s := c.Activate.WaitForStatus; s != "" && !slices.Contains(host.WaitStatuses, s) {
+		return l.errorf("activate.wait_for_status", "is %q; use one of %v", s, host.WaitStatuses)
+	}
+	if c.Activate.Timeout < 0 {
+		return l.errorf("activate.wait_timeout", "must not be negative (0 means the default, 5m)")
 	}
 	for _, b := range []struct {
 		key string

@@ -83,6 +83,10 @@ func (h *Host) activate(ctx context.Context, a *action, t registry.Target) (Resu
 	if !ok {
 		return r, &MissingIndexError{Index: t.Index, Version: v.Number, Physical: v.Name}
 	}
+	// The alias moves only onto an index that holds its shards.
+	if _, err := h.waitHealth(ctx, a, v, h.opts.Health.WaitForStatus, h.opts.Health.Timeout); err != nil {
+		return r, err
+	}
 	if err := h.swapAlias(ctx, alias, v.Name, current); err != nil {
 		return r, err
 	}

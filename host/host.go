@@ -36,6 +36,8 @@ type Options struct {
 	Sources []Source
 	// Bulk tunes the indexer.
 	Bulk BulkConfig
+	// Health is what activate waits for before it moves an alias.
+	Health HealthConfig
 	// OnProgress, when set, receives a running update's progress every
 	// ProgressInterval and once when it ends (Progress.Final); the CLI
 	// draws it. It is called from the update's own goroutine and must not
@@ -140,6 +142,10 @@ func New(ctx context.Context, opts Options) (*Host, error) {
 		return nil, fmt.Errorf("new host: %w", err)
 	}
 	opts.Bulk = opts.Bulk.withDefaults() // the one place its defaults are filled
+	var err error
+	if opts.Health, err = opts.Health.withDefaults(); err != nil {
+		return nil, fmt.Errorf("new host: %w", err)
+	}
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = 2 * time.Second
 	}

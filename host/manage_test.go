@@ -181,6 +181,7 @@ func TestNewRejects(t *testing.T) {
 		{"bad prefix", host.Options{Registry: reg, Engine: eng, Env: "Qa1_"}, "lower case"},
 		{"prefix with a star", host.Options{Registry: reg, Engine: eng, Env: "qa*"}, "'*'"},
 		{"prefix starting with _", host.Options{Registry: reg, Engine: eng, Env: "_qa"}, "start"},
+		{"unknown wait status", host.Options{Registry: reg, Engine: eng, Health: host.HealthConfig{WaitForStatus: "blue"}}, `"blue"`},
 		{"one index from two sources", host.Options{Registry: reg, Engine: eng, Sources: []host.Source{
 			local("first", newTestSource("movies", 1)), local("second", newTestSource("movies", 1))}}, "first and second"},
 	}

@@ -55,6 +55,7 @@ type client interface {
 	reindex(ctx context.Context, body io.Reader) raw
 	getTask(ctx context.Context, id string) raw
 	cancelTask(ctx context.Context, id string) raw
+	healthClient
 	schemaClient
 }
 

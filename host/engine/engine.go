@@ -163,6 +163,12 @@ type Engine interface {
 	// existing index: new fields and the parameters the engine can update
 	// in place. A change it cannot apply is ErrRejected, with its reason.
 	PutMapping(ctx context.Context, index string, body []byte) error
+	// Health waits until index (an index or an alias) is at least want,
+	// Green or Yellow, or until timeout ends, and returns the health then;
+	// Health.TimedOut says which. It waits on the server, in requests of
+	// at most 30s; a timeout of 0 asks once without waiting. A missing
+	// index is ErrNotFound at once (the cluster would wait, calling it red).
+	Health(ctx context.Context, index string, want HealthStatus, timeout time.Duration) (Health, error)
 	// Reindex copies every document of src into dst on the server and
 	// waits for completion, returning the number of documents copied. The
 	// per-request timeout bounds each poll of the task, not the task.

@@ -21,6 +21,7 @@ func hint(err error) string {
 		failed  *host.FailedVersionError
 		dropped *host.DroppedVersionError
 		same    *host.SameVersionError
+		sick    *host.UnhealthyError
 	)
 	switch {
 	case errors.As(err, &narrow):
@@ -39,6 +40,10 @@ func hint(err error) string {
 		return fmt.Sprintf("name a live version (see `list %s`), or create a new one with `create %s`", dropped.Index, dropped.Index)
 	case errors.As(err, &same):
 		return fmt.Sprintf("run `create %s --force` for a new version, or name another source with --from", same.Index)
+	case errors.As(err, &sick):
+		return fmt.Sprintf("bring back the missing nodes (or lower number_of_replicas) and run `activate %s` again, "+
+			"or raise activate.wait_timeout, or set activate.wait_for_status: yellow to accept missing replicas",
+			fmt.Sprintf("%s-%d", sick.Index, sick.Version))
 	case errors.Is(err, host.ErrActiveVersion):
 		return "activate another version first, or use --force"
 	}

@@ -86,6 +86,7 @@ func (a *app) openHost(ctx context.Context) (*session, error) {
 		// 0 is the host's default too.
 		ResumeOverlap: a.cfg.ResumeOverlap,
 		Bulk:          a.cfg.Bulk, // config decodes straight into host's type
+		Health:        a.cfg.Activate,
 		OnProgress:    s.view.show,
 		Argv:          argv,
 	})

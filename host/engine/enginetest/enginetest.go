@@ -82,6 +82,7 @@ var cases = []struct {
 	{"RefreshAndCount", testRefreshAndCount},
 	{"DeleteByQuery", testDeleteByQuery},
 	{"Settings", testSettings},
+	{"Health", testHealth},
 	{"Mapping", testMapping},
 	{"Reindex", testReindex},
 	{"ReindexPartialFailure", testReindexPartialFailure},
