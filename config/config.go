@@ -61,6 +61,10 @@ type Config struct {
 	// host's own settings (wait_for_status auto|green|yellow|none and
 	// wait_timeout), whose zero fields mean the host's defaults.
 	Activate host.HealthConfig
+	// Deploy tunes deploy's catch-up, gate and retention: the host's own
+	// settings, whose zero fields mean the host's defaults (see
+	// deploy.go for the keys).
+	Deploy host.DeployConfig
 	// LockTimeout is how long an action waits for a held lock.
 	// Default: 0, meaning the registry's default (30s).
 	LockTimeout time.Duration
@@ -139,6 +143,10 @@ var settings = []setting{
 	{"bulk.backpressure_timeout", "DEMHOST_BULK_BACKPRESSURE_TIMEOUT", ""},
 	{"activate.wait_for_status", "DEMHOST_ACTIVATE_WAIT_FOR_STATUS", ""},
 	{"activate.wait_timeout", "DEMHOST_ACTIVATE_WAIT_TIMEOUT", ""},
+	{"deploy.catchup_threshold", "DEMHOST_DEPLOY_CATCHUP_THRESHOLD", ""},
+	{"deploy.catchup_passes", "DEMHOST_DEPLOY_CATCHUP_PASSES", ""},
+	{"deploy.retain", "DEMHOST_DEPLOY_RETAIN", ""},
+	{"deploy.gate.tolerance", "DEMHOST_DEPLOY_GATE_TOLERANCE", ""},
 }
 
 // loader holds one Load's state, to name the origin of a bad value.
@@ -148,6 +156,8 @@ type loader struct {
 	dir   string         // the file's folder, absolute
 	lines map[string]int // key → line in the file
 	flags *pflag.FlagSet
+	// probes are deploy.gate.probes, read from the file's nodes.
+	probes []host.Probe
 }
 
 // Load reads the file, then DEMHOST_* variables, then flags, fills the
@@ -289,6 +299,9 @@ func (l *loader) build(plugins []rawPlugin) (*Config, error) {
 		if *it.dst, err = l.int(it.key); err != nil {
 			return nil, err
 		}
+	}
+	if err := l.buildDeploy(c); err != nil {
+		return nil, err
 	}
 	for _, p := range plugins {
 		path := p.Path

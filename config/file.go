@@ -35,11 +35,14 @@ func (e *Error) Error() string {
 
 // known lists the keys a file may hold, per mapping.
 var known = map[string][]string{
-	"":          {"engine", "registry", "env_prefix", "codebase_id", "codebase_command", "lock_timeout", "plugin_start_timeout", "resume_overlap", "bulk", "activate", "plugins"},
-	"engine":    {"urls", "kind", "username", "password", "api_key", "ca_file"},
-	"bulk":      {"workers", "batch_size", "flush_bytes", "retries", "backpressure_timeout"},
-	"activate":  {"wait_for_status", "wait_timeout"},
-	"plugins[]": {"name", "path", "config"},
+	"":                     {"engine", "registry", "env_prefix", "codebase_id", "codebase_command", "lock_timeout", "plugin_start_timeout", "resume_overlap", "bulk", "activate", "deploy", "plugins"},
+	"engine":               {"urls", "kind", "username", "password", "api_key", "ca_file"},
+	"bulk":                 {"workers", "batch_size", "flush_bytes", "retries", "backpressure_timeout"},
+	"activate":             {"wait_for_status", "wait_timeout"},
+	"plugins[]":            {"name", "path", "config"},
+	"deploy":               {"catchup_threshold", "catchup_passes", "retain", "gate"},
+	"deploy.gate":          {"tolerance", "probes"},
+	"deploy.gate.probes[]": {"name", "query", "min_hits"},
 }
 
 // rawPlugin is a plugins entry as written.
@@ -102,6 +105,8 @@ func (l *loader) parseFile(data []byte) ([]rawPlugin, error) {
 				}
 				return nil
 			})
+		case "deploy":
+			return l.deploySection(v)
 		case "plugins":
 			if isNull(v) {
 				return nil

@@ -67,6 +67,9 @@ func (l *loader) validate(c *Config) error {
 			return l.errorf(b.key, "must not be negative (got %d)", b.n)
 		}
 	}
+	if err := l.validateDeploy(c); err != nil {
+		return err
+	}
 	seen := map[string]int{}
 	for i, p := range c.Plugins {
 		key := "plugins[" + strconv.Itoa(i) + "]"

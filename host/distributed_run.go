@@ -57,11 +57,8 @@ func (h *Host) RunPartition(ctx context.Context, job PartitionJob, o RunOptions)
 	}
 	stopBeat := h.reg.Heartbeat(job.ActionID)
 	defer stopBeat()
-	if p.Status == registry.PartitionRunning {
-		a.logf(ctx, "%s: taken over by %s: it was running on %s, which stopped without ending it; resuming from slice %d of %d",
-			part, worker, p.Worker, p.Done, p.Slices)
-	} else if p.Status == registry.PartitionRetrying {
-		a.logf(ctx, "%s: attempt %d of %d on %s, from slice %d of %d", part, o.Attempt, o.MaxAttempts, worker, p.Done, p.Slices)
+	if p.Attempts > 1 {
+		a.logf(ctx, "%s: attempt %d on %s, from slice %d of %d", part, p.Attempts, worker, p.Done, p.Slices)
 	}
 	start := time.Now()
 	err = h.readSlices(ctx, a, job, p, o.Budget, start)
@@ -80,13 +77,10 @@ func (h *Host) RunPartition(ctx context.Context, job PartitionJob, o RunOptions)
 			return err
 		}
 		return nil
-	case errors.Is(err, ErrPartitionDropped):
+	case errors.Is(err, ErrPartitionPaused), errors.Is(err, ErrPartitionDropped):
 		return err
-	case errors.Is(err, ErrPartitionPaused), ctx.Err() != nil:
-		// Paused, or the worker stops, or the job was cancelled (the queue
-		// decides): the partition waits for its next taker.
-		_, _ = h.reg.EndPartition(bg, job.ActionID, job.Partition, registry.PartitionQueued, "")
-		return err
+	case ctx.Err() != nil:
+		return err // the worker stops, or the job was cancelled: the queue decides
 	}
 	if o.Attempt < o.MaxAttempts {
 		_, _ = h.reg.EndPartition(bg, job.ActionID, job.Partition, registry.PartitionRetrying, err.Error())

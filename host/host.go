@@ -205,9 +205,12 @@ type Result struct {
 	ActionID int64  `json:"action_id"`
 	ParentID int64  `json:"parent_id,omitempty"` // the action this one is part of; 0 when none
 	Kind     string `json:"kind"`
-	Index    string `json:"index"`
-	Version  int    `json:"version,omitempty"`
-	Message  string `json:"message"` // one sentence for the user
+	// Step is the deploy step this action carried out ("fill", "gate"…);
+	// "" outside a deploy.
+	Step    string `json:"step,omitempty"`
+	Index   string `json:"index"`
+	Version int    `json:"version,omitempty"`
+	Message string `json:"message"` // one sentence for the user
 	// Next is what the user may do next (resume an interrupted update,
 	// activate a migrated version); nil when nothing.
 	Next *Step `json:"next,omitempty"`

@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/experimental"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -71,7 +70,6 @@ func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
 		grpc.MaxSendMsgSize(maxMessageBytes),
 		grpc.WriteBufferSize(256<<10),
 		grpc.ReadBufferSize(64<<10),
-		experimental.BufferPool(sharedFramePool),
 	)...)
 }
 

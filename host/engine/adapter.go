@@ -57,6 +57,7 @@ type client interface {
 	cancelTask(ctx context.Context, id string) raw
 	healthClient
 	schemaClient
+	queryClient
 }
 
 // raw is one round trip as a vendor client returns it: a status and a

@@ -142,6 +142,10 @@ type Engine interface {
 	Refresh(ctx context.Context, indices ...string) error
 	// Count returns the number of documents in index.
 	Count(ctx context.Context, index string) (int64, error)
+	// CountQuery returns the number of documents in index that match
+	// query, a JSON query clause such as {"match":{"title":"alien"}}
+	// (empty matches every document).
+	CountQuery(ctx context.Context, index string, query []byte) (int64, error)
 	// DeleteByQuery deletes the documents matching query (a JSON query
 	// clause, e.g. {"term":{"even":true}}; empty matches every document)
 	// and returns how many were deleted, visible to search at once.

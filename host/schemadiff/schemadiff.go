@@ -44,8 +44,6 @@ type Change struct {
 type Schema struct {
 	Mappings map[string]any
 	Settings map[string]string
-	// values are the settings' values as written, for a request body.
-	values map[string]any
 }
 
 // Parse decodes a schema body {"mappings":…,"settings":…}. Settings may be
@@ -55,7 +53,7 @@ func Parse(schema []byte) (Schema, error) {
 	if err := unmarshal(schema, &top); err != nil {
 		return Schema{}, fmt.Errorf("schema: %w", err)
 	}
-	s := Schema{Mappings: map[string]any{}, Settings: map[string]string{}, values: map[string]any{}}
+	s := Schema{Mappings: map[string]any{}, Settings: map[string]string{}}
 	if m, ok := top["mappings"]; ok && len(m) > 0 && string(m) != "null" {
 		if err := unmarshal(m, &s.Mappings); err != nil {
 			return Schema{}, fmt.Errorf("schema mappings: %w", err)
@@ -66,10 +64,7 @@ func Parse(schema []byte) (Schema, error) {
 		if err := unmarshal(st, &nested); err != nil {
 			return Schema{}, fmt.Errorf("schema settings: %w", err)
 		}
-		flatten("", nested, s.values)
-		for k, v := range s.values {
-			s.Settings[k] = text(v)
-		}
+		flatten("", nested, s.Settings)
 	}
 	return s, nil
 }
@@ -80,8 +75,8 @@ func unmarshal(b []byte, v any) error {
 	return dec.Decode(v)
 }
 
-// flatten writes nested settings as "index.a.b" → value.
-func flatten(prefix string, m map[string]any, out map[string]any) {
+// flatten writes nested settings as "index.a.b" → text.
+func flatten(prefix string, m map[string]any, out map[string]string) {
 	for k, v := range m {
 		key := prefix + k
 		if prefix == "" && !strings.HasPrefix(k, "index.") && k != "index" {
@@ -91,7 +86,7 @@ func flatten(prefix string, m map[string]any, out map[string]any) {
 			flatten(key+".", sub, out)
 			continue
 		}
-		out[key] = v
+		out[key] = text(v)
 	}
 }
 
@@ -249,9 +244,7 @@ func added(path string, def map[string]any, live any, sub bool) Change {
 		return c
 	}
 	for _, lc := range compareField(path, l, def, nil) {
-		// The engine keeps what the index has and the definition leaves
-		// out (a dynamic keyword sub-field): that merges.
-		if lc.Breaking && !strings.HasPrefix(lc.What, "removed ") {
+		if lc.Breaking {
 			c.Breaking = true
 			c.From = typeOf(l)
 			c.Reason = fmt.Sprintf("the index already has %s, mapped as %s (by dynamic mapping), and the engine cannot change its %s", path, typeOf(l), lc.What)
@@ -391,7 +384,7 @@ func SettingsBody(changes []Change, to Schema) []byte {
 		if !ok {
 			continue
 		}
-		if v, ok := to.values[k]; ok {
+		if v, ok := to.Settings[k]; ok {
 			body[k] = v
 		} else {
 			body[k] = nil

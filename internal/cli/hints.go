@@ -13,6 +13,10 @@ import (
 
 // hint is the advice for err, "" when there is none.
 func hint(err error) string {
+	var deploy *host.DeployError
+	if errors.As(err, &deploy) {
+		return deployHint(deploy)
+	}
 	var (
 		narrow  *host.CannotNarrowError
 		active  *host.NoActiveVersionError
@@ -48,6 +52,21 @@ func hint(err error) string {
 		return "activate another version first, or use --force"
 	}
 	return ""
+}
+
+// deployHint is the advice for a deploy that stopped at a step: what its
+// step's error needs, then the resume.
+func deployHint(e *host.DeployError) string {
+	resume := fmt.Sprintf("run `deploy %s --resume` to continue from the %s step", e.Index, e.Step)
+	var gate *host.GateError
+	if errors.As(e.Err, &gate) {
+		return fmt.Sprintf("find why the source and %s-%d differ (or change deploy.gate in the config), then "+
+			"run `deploy %s --resume`: it catches up and checks the gate again", e.Index, e.Version, e.Index)
+	}
+	if h := hint(e.Err); h != "" {
+		return h + "; then " + resume
+	}
+	return resume
 }
 
 // withHint appends err's advice to its message.

@@ -147,7 +147,11 @@ func (a *app) printResults(results []host.Result) error {
 		if r.Next != nil {
 			msg += "; " + command(r.Next)
 		}
-		out = append(out, []string{r.Kind, target(r.Index, r.Version), yesNo(r.Changed), docs,
+		kind := r.Kind
+		if r.Step != "" {
+			kind = "  " + r.Step // a deploy's step, listed above its deploy
+		}
+		out = append(out, []string{kind, target(r.Index, r.Version), yesNo(r.Changed), docs,
 			formatDuration(r.Duration), a.cfg.Redact(msg)})
 	}
 	return table(a.stdout, []string{"ACTION", "TARGET", "CHANGED", "DOCS", "DURATION", "MESSAGE"}, out)
@@ -160,6 +164,7 @@ type resultJSON struct {
 	ActionID   int64                  `json:"action_id"`
 	ParentID   int64                  `json:"parent_id,omitempty"`
 	Kind       string                 `json:"kind"`
+	Step       string                 `json:"step,omitempty"`
 	Index      string                 `json:"index"`
 	Version    int                    `json:"version,omitempty"`
 	Target     string                 `json:"target"`
@@ -179,7 +184,7 @@ type resultJSON struct {
 
 func (a *app) resultJSON(r host.Result) resultJSON {
 	out := resultJSON{
-		ActionID: r.ActionID, ParentID: r.ParentID, Kind: r.Kind, Index: r.Index, Version: r.Version,
+		ActionID: r.ActionID, ParentID: r.ParentID, Kind: r.Kind, Step: r.Step, Index: r.Index, Version: r.Version,
 		Target: target(r.Index, r.Version), Changed: r.Changed, Message: a.cfg.Redact(r.Message),
 		DurationMS: r.Duration.Milliseconds(), Indexed: r.Counts.Indexed, Failed: r.Counts.Failed, Deleted: r.Counts.Deleted,
 		Skipped: r.Counts.Skipped, Next: command(r.Next),

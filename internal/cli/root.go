@@ -78,6 +78,7 @@ configuration error.`,
 		a.historyCommand(),
 		a.pluginsCommand(),
 		a.workerCommand(),
+		a.deployCommand(),
 	)
 	return root
 }

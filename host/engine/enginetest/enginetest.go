@@ -80,6 +80,7 @@ var cases = []struct {
 	{"BulkItemFailures", testBulkItemFailures},
 	{"BulkNoErrors", testBulkNoErrors},
 	{"RefreshAndCount", testRefreshAndCount},
+	{"CountQuery", testCountQuery},
 	{"DeleteByQuery", testDeleteByQuery},
 	{"Settings", testSettings},
 	{"Health", testHealth},

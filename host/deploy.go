@@ -1,0 +1,457 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/demhost/demhost/registry"
+)
+
+// DeployConfig tunes a deploy of a new version: its catch-up, its gate,
+// and its retention. The health it waits for is Options.Health, as
+// activate's. The zero value of each field
+// means its default.
+type DeployConfig struct {
+	// CatchupThreshold ends the catch-up: passes of `since` reads are
+	// repeated until one moves (indexes or deletes) fewer documents than
+	// this. Default: 1000.
+	CatchupThreshold int64
+	// CatchupPasses bounds those passes; after the last one the deploy
+	// goes on to the gate, which judges the result. Default: 10.
+	CatchupPasses int
+	// Gate is checked before the new version is activated.
+	Gate GateConfig
+	// Retain keeps the newest Retain versions of the index and drops the
+	// older ones after a deploy; the active version and the one it
+	// replaced are always kept. Default: 0, every version is kept.
+	Retain int
+}
+
+// GateConfig is what a new version must pass before it is activated.
+type GateConfig struct {
+	// Tolerance is how far the version's document count may be from the
+	// source's own count (sdk.Counter), as a fraction of the source's
+	// count: 0 (the default) wants them equal, 0.01 allows 1%.
+	Tolerance float64
+	// Probes are queries that must each return at least their MinHits.
+	Probes []Probe
+}
+
+// Probe is one query of the gate.
+type Probe struct {
+	// Name names the probe in messages; default: "probe N".
+	Name string
+	// Query is a JSON query clause, e.g. {"match":{"title":"alien"}}.
+	Query json.RawMessage
+	// MinHits is the fewest hits the query may return. Default: 1.
+	MinHits int64
+}
+
+// Defaults of DeployConfig.
+const (
+	DefaultCatchupThreshold = 1000
+	DefaultCatchupPasses    = 10
+)
+
+// withDefaults fills the zero fields with their defaults.
+func (c DeployConfig) withDefaults() DeployConfig {
+	if c.CatchupThreshold <= 0 {
+		c.CatchupThreshold = DefaultCatchupThreshold
+	}
+	if c.CatchupPasses <= 0 {
+		c.CatchupPasses = DefaultCatchupPasses
+	}
+	probes := make([]Probe, len(c.Gate.Probes))
+	for i, p := range c.Gate.Probes {
+		if p.Name == "" {
+			p.Name = fmt.Sprintf("probe %d", i+1)
+		}
+		if p.MinHits <= 0 {
+			p.MinHits = 1
+		}
+		probes[i] = p
+	}
+	c.Gate.Probes = probes
+	return c
+}
+
+// DeployOptions tune Deploy.
+type DeployOptions struct {
+	// All says the names are every index (the CLI's --all); with no names
+	// Deploy takes Indexes().
+	All bool
+	// Resume continues each index's unfinished deploy from the step it
+	// reached; an index without one is deployed as without Resume.
+	Resume bool
+	// FromActive fills a new version by a server-side copy of the active
+	// version (as migrate does) instead of from the source.
+	FromActive bool
+	// Workers and BatchSize override Options.Bulk when non-zero.
+	Workers   int
+	BatchSize int
+	// Config tunes the catch-up, the gate, health and retention.
+	Config DeployConfig
+	// OnStep, when set, receives each step's result as the step ends, for
+	// the caller to show. Default: none.
+	OnStep func(Result)
+}
+
+// The steps of a deploy of a new version, in order. Each is recorded as a
+// child action of the deploy, with the step's name in its parameters.
+const (
+	StepCreate   = "create"
+	StepFill     = "fill"
+	StepCatchup  = "catch-up"
+	StepGate     = "gate"
+	StepRestore  = "restore"
+	StepActivate = "activate"
+	StepFinal    = "final catch-up"
+	StepRetain   = "retain"
+)
+
+// deploySteps are the steps in the order they run.
+var deploySteps = []string{StepCreate, StepFill, StepCatchup, StepGate, StepRestore, StepActivate, StepFinal, StepRetain}
+
+// stepKinds are the kinds of the steps' child actions: a step that fills
+// is an update or a migrate, so that list shows its fill state.
+var stepKinds = map[string]registry.ActionKind{
+	StepCreate: registry.ActionCreate, StepFill: registry.ActionUpdate, StepCatchup: registry.ActionUpdate,
+	StepGate: registry.ActionGate, StepRestore: registry.ActionRestore, StepActivate: registry.ActionActivate,
+	StepFinal: registry.ActionUpdate, StepRetain: registry.ActionRetain,
+}
+
+// deployParams are a deploy's recorded parameters: what a resume needs.
+type deployParams struct {
+	FromActive bool   `json:"from_active"`
+	Previous   int    `json:"previous"`            // the active version when the deploy began; 0 when none
+	Resumes    int64  `json:"resumes,omitempty"`   // the deploy this one continues
+	FromStep   string `json:"from_step,omitempty"` // its first step; "" for create
+	Version    int    `json:"version,omitempty"`   // the new version, once known
+}
+
+// stepParams are a step's recorded parameters.
+type stepParams struct {
+	Step   string `json:"step"`
+	Deploy int64  `json:"deploy"`
+}
+
+// deployment is one deploy of a new version of index while it runs.
+type deployment struct {
+	h      *Host
+	parent *action
+	group  *actionGroup
+	index  string
+	o      DeployOptions
+	params deployParams
+	out    []Result
+}
+
+// Deploy applies each index's plan (see Plan): nothing for no change,
+// ApplyInPlace for an in-place change, and for a new version the steps of
+// deployNew. With Resume, an index whose last deploy did not complete
+// continues it from the step it reached instead, unless that deploy built
+// a schema other than the source's now. It stops at the first index that
+// fails; a failed gate is a *GateError, and the old version stays active.
+func (h *Host) Deploy(ctx context.Context, names []string, o DeployOptions) ([]Result, error) {
+	if len(names) == 0 && !o.All {
+		return nil, fmt.Errorf("%w: name the indexes to deploy, or use --all", ErrUsage)
+	}
+	o.Config = o.Config.withDefaults()
+	if err := o.Config.Check(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	plans, err := h.Plan(ctx, names, o.All)
+	if err != nil {
+		return nil, err
+	}
+	var out []Result
+	for _, p := range plans {
+		var (
+			rs []Result
+			r  Result
+		)
+		resume, note, err := h.resumable(ctx, p, o)
+		switch {
+		case err != nil:
+		case resume:
+			ro := o
+			ro.Resume = true
+			rs, err = h.deployNew(ctx, p.Index, ro)
+		case p.Kind == PlanNoChange:
+			rs = []Result{{Kind: string(registry.ActionDeploy), Index: p.Index, Version: p.Active,
+				Message: fmt.Sprintf("%s already has the source's schema; nothing to deploy", p.ActiveName)}}
+		case p.Kind == PlanInPlace:
+			r, err = h.ApplyInPlace(ctx, p)
+			rs = []Result{r}
+		default:
+			ro := o
+			ro.Resume = false
+			rs, err = h.deployNew(ctx, p.Index, ro)
+		}
+		if note != "" && len(rs) > 0 {
+			rs[len(rs)-1].Notes = append(rs[len(rs)-1].Notes, note)
+		}
+		out = append(out, rs...)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// resumable says whether Deploy continues an unfinished deploy of p's
+// index: with o.Resume, when there is one whose version still holds the
+// source's schema (or is already active). note says why one is not.
+func (h *Host) resumable(ctx context.Context, p IndexPlan, o DeployOptions) (bool, string, error) {
+	if !o.Resume {
+		return false, "", nil
+	}
+	prev, reached, ok, err := h.unfinishedDeploy(ctx, p.Index, 0)
+	if err != nil || !ok {
+		return false, "", err
+	}
+	if prev.Version == 0 || reached > slices.Index(deploySteps, StepActivate) {
+		return true, "", nil
+	}
+	v, err := h.reg.Version(ctx, h.opts.Env, p.Index, prev.Version)
+	if err != nil {
+		return false, "", fmt.Errorf("read version %s: %w", label(p.Index, prev.Version), err)
+	}
+	if v.DeletedAt == nil && v.Hash == p.Hash {
+		return true, "", nil
+	}
+	return false, fmt.Sprintf("the unfinished deploy %d built %s for another schema than the source's now, so it was not resumed",
+		prev.Resumes, v.Label()), nil
+}
+
+// Check returns an error naming the first field that makes no sense.
+func (c DeployConfig) Check() error {
+	switch {
+	case c.Gate.Tolerance < 0 || c.Gate.Tolerance >= 1 || math.IsNaN(c.Gate.Tolerance):
+		return fmt.Errorf("deploy.gate.tolerance %v is not a fraction from 0 up to (not including) 1", c.Gate.Tolerance)
+	case c.Retain < 0:
+		return fmt.Errorf("deploy.retain %d is negative; 0 keeps every version", c.Retain)
+	}
+	for i, p := range c.Gate.Probes {
+		var q map[string]json.RawMessage
+		if err := json.Unmarshal(p.Query, &q); err != nil || len(q) == 0 {
+			return fmt.Errorf("deploy.gate.probes[%d].query is not a JSON query object such as {\"match\":{\"title\":\"alien\"}}", i)
+		}
+		if p.MinHits < 0 {
+			return fmt.Errorf("deploy.gate.probes[%d].min_hits %d is negative", i, p.MinHits)
+		}
+	}
+	return nil
+}
+
+// deployNew deploys a new version of index: create, fill, catch up, gate,
+// restore and wait for health, activate, catch up once more, retain. It
+// is one parent action, holding the index's lock, with one child action
+// per step. With resume set, it continues that earlier deploy from the
+// step it reached.
+func (h *Host) deployNew(ctx context.Context, index string, o DeployOptions) ([]Result, error) {
+	d := &deployment{h: h, index: index, o: o}
+	spec := actionSpec{kind: registry.ActionDeploy, index: index, params: map[string]any{"from_active": o.FromActive, "resume": o.Resume}}
+	var stepErr error
+	r, err := h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
+		d.parent, d.group = a, &actionGroup{h: h, id: a.id}
+		r, err := d.run(ctx)
+		stepErr = err
+		return r, err
+	})
+	r.Kind = string(registry.ActionDeploy)
+	out := append(d.out, r)
+	if stepErr != nil {
+		return out, stepErr
+	}
+	return out, err
+}
+
+// run decides where to start, records it, and runs the steps from there.
+func (d *deployment) run(ctx context.Context) (Result, error) {
+	h, a := d.h, d.parent
+	r := Result{Index: d.index}
+	from := 0
+	active, err := h.activeNumber(ctx, d.index)
+	if err != nil {
+		return r, err
+	}
+	d.params = deployParams{FromActive: d.o.FromActive, Previous: active}
+	if d.o.Resume {
+		prev, reached, ok, err := h.unfinishedDeploy(ctx, d.index, a.id)
+		if err != nil {
+			return r, err
+		}
+		if ok {
+			from = reached
+			if prev.Version == 0 {
+				from = 0 // it never created its version
+			}
+			d.params = prev
+			d.params.FromStep = deploySteps[from]
+			a.logf(ctx, "resuming deploy %d of %s from its %s step", d.params.Resumes, d.index, deploySteps[from])
+		} else {
+			r.Notes = append(r.Notes, fmt.Sprintf("%s has no unfinished deploy to resume, so this is a new deploy", d.index))
+			a.logf(ctx, "%s", r.Notes[0])
+		}
+	}
+	if d.o.FromActive != d.params.FromActive && d.params.Resumes != 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("the resumed deploy %s; it goes on that way",
+			map[bool]string{true: "fills from the active version", false: "fills from the source"}[d.params.FromActive]))
+	}
+	if d.params.FromActive && d.params.Previous == 0 && from <= 1 {
+		return r, usage(&NoActiveVersionError{Index: d.index})
+	}
+	if err := d.record(ctx); err != nil {
+		return r, err
+	}
+	for _, step := range deploySteps[from:] {
+		if _, err := d.step(ctx, step); err != nil {
+			r.Version, r.Counts = d.params.Version, d.group.counts()
+			r.Message = fmt.Sprintf("deploy of %s stopped at its %s step", d.label(), step)
+			if errors.Is(err, ErrInterrupted) || ctx.Err() != nil {
+				r.Message = fmt.Sprintf("deploy of %s interrupted at its %s step", d.label(), step)
+			}
+			r.Next = &Step{Action: "deploy", Target: d.index, Resume: true, Why: "to continue from the " + step + " step"}
+			if d.params.Previous != 0 && !d.activated(step) {
+				r.Message += fmt.Sprintf("; %s stays active", label(d.index, d.params.Previous))
+			}
+			return r, &DeployError{Index: d.index, Version: d.params.Version, Step: step, Active: d.activeNow(ctx), Err: err}
+		}
+	}
+	r.Version, r.Changed = d.params.Version, true
+	r.Counts = d.group.counts()
+	r.Message = fmt.Sprintf("deployed %s: created, filled, caught up, gated and activated", d.label())
+	if d.params.Previous != 0 {
+		r.Message += fmt.Sprintf(", replacing %s", label(d.index, d.params.Previous))
+	}
+	a.logf(ctx, "%s", r.Message)
+	return r, nil
+}
+
+// activeNow is the active version, for an error's message; 0 when it
+// cannot be read.
+func (d *deployment) activeNow(ctx context.Context) int {
+	n, _ := d.h.activeNumber(context.WithoutCancel(ctx), d.index)
+	return n
+}
+
+// activated says whether the deploy had activated its version before step.
+func (d *deployment) activated(step string) bool {
+	return slices.Index(deploySteps, step) > slices.Index(deploySteps, StepActivate)
+}
+
+func (d *deployment) label() string {
+	if d.params.Version == 0 {
+		return d.index
+	}
+	return label(d.index, d.params.Version)
+}
+
+// record writes the deploy's parameters on its action, for a resume.
+func (d *deployment) record(ctx context.Context) error {
+	b, err := json.Marshal(d.params)
+	if err != nil {
+		return fmt.Errorf("encode parameters of deploy %d: %w", d.parent.id, err)
+	}
+	if err := d.h.reg.SetActionParams(ctx, d.parent.id, b); err != nil {
+		return fmt.Errorf("record parameters of deploy %d: %w", d.parent.id, err)
+	}
+	if d.params.Version != 0 {
+		return d.parent.setVersion(ctx, d.params.Version)
+	}
+	return nil
+}
+
+// unfinishedDeploy finds the latest deploy of index other than the action
+// skip and, when it did not complete, returns its parameters and the
+// index in deploySteps of the first step it did not complete. Its
+// parameters' Resumes is set to its id.
+func (h *Host) unfinishedDeploy(ctx context.Context, index string, skip int64) (deployParams, int, bool, error) {
+	acts, err := h.reg.History(ctx, registry.ActionFilter{Env: h.opts.Env, Index: index, Limit: 1000})
+	if err != nil {
+		return deployParams{}, 0, false, fmt.Errorf("read history of %s: %w", index, err)
+	}
+	for _, act := range acts {
+		if act.Kind != registry.ActionDeploy || act.ParentID != 0 || act.ID == skip {
+			continue
+		}
+		if act.Status == registry.ActionComplete {
+			return deployParams{}, 0, false, nil
+		}
+		var p deployParams
+		if err := json.Unmarshal(act.Params, &p); err != nil {
+			return p, 0, false, fmt.Errorf("read parameters of deploy %d: %w", act.ID, err)
+		}
+		done := map[string]bool{}
+		for _, s := range deploySteps[:max(slices.Index(deploySteps, p.FromStep), 0)] {
+			done[s] = true // the deploy it resumed had done these
+		}
+		kids, err := h.reg.Children(ctx, act.ID)
+		if err != nil {
+			return p, 0, false, fmt.Errorf("read the steps of deploy %d: %w", act.ID, err)
+		}
+		for _, k := range kids {
+			var sp stepParams
+			if json.Unmarshal(k.Params, &sp) == nil && k.Status == registry.ActionComplete {
+				done[sp.Step] = true
+			}
+		}
+		reached := len(deploySteps) - 1
+		for i, s := range deploySteps {
+			if !done[s] {
+				reached = i
+				break
+			}
+		}
+		// A failed gate is checked again after another catch-up: the
+		// source may have moved, or been fixed, since.
+		if deploySteps[reached] == StepGate {
+			reached--
+		}
+		p.Resumes = act.ID
+		return p, reached, true, nil
+	}
+	return deployParams{}, 0, false, nil
+}
+
+// step runs one step as a child action and collects its result.
+func (d *deployment) step(ctx context.Context, step string) (Result, error) {
+	h := d.h
+	spec := actionSpec{kind: stepKinds[step], index: d.index, version: d.params.Version, locks: []string{},
+		params: stepParams{Step: step, Deploy: d.parent.id}, group: d.group}
+	if step == StepFill && d.params.FromActive {
+		spec.kind = registry.ActionMigrate
+	}
+	d.parent.logf(ctx, "step %s of %s", step, d.label())
+	r, err := h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
+		switch step {
+		case StepCreate:
+			return d.create(ctx, a)
+		case StepFill:
+			return d.fill(ctx, a)
+		case StepCatchup:
+			return d.catchup(ctx, a, d.o.Config.CatchupPasses)
+		case StepGate:
+			return d.gate(ctx, a)
+		case StepRestore:
+			return d.restore(ctx, a)
+		case StepActivate:
+			return h.activate(ctx, a, registry.Target{Index: d.index, Version: d.params.Version})
+		case StepFinal:
+			return d.catchup(ctx, a, 1)
+		default:
+			return d.retain(ctx, a)
+		}
+	})
+	r.Step = step
+	d.out = append(d.out, r)
+	if d.o.OnStep != nil {
+		d.o.OnStep(r)
+	}
+	return r, err
+}

@@ -1,0 +1,248 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	sdk "github.com/demhost/demhost/plugin-sdk"
+)
+
+// create makes the new version, or takes the latest one when it already
+// holds the source's schema and is not the active one (an earlier deploy
+// that stopped before its resume was asked for).
+func (d *deployment) create(ctx context.Context, a *action) (Result, error) {
+	h := d.h
+	r, err := h.create(ctx, a, d.index, false)
+	if err == nil && r.Version == d.params.Previous {
+		// The active version already holds this schema: the plan asked for
+		// a new version all the same (a static setting it cannot compare).
+		r, err = h.create(ctx, a, d.index, true)
+	}
+	if err != nil {
+		return r, err
+	}
+	if !r.Changed || strings.HasPrefix(r.Message, "schema of") {
+		r.Notes = append(r.Notes, fmt.Sprintf("%s already holds this schema and is not active, so the deploy fills it again", label(d.index, r.Version)))
+	}
+	d.params.Version = r.Version
+	return r, d.record(ctx)
+}
+
+// fill fills the new version from empty: from the source, or by a copy of
+// the version that was active when the deploy began.
+func (d *deployment) fill(ctx context.Context, a *action) (Result, error) {
+	h, n := d.h, d.params.Version
+	r := Result{Index: d.index, Version: n}
+	v, err := h.fillableVersion(ctx, d.index, n)
+	if err != nil {
+		return r, err
+	}
+	// A fill that stopped left documents (and maybe a checkpoint) behind:
+	// the version starts empty, so that documents deleted in the source
+	// since then do not stay.
+	if err := h.reg.DeleteCheckpoints(ctx, h.opts.Env, d.index, n); err != nil {
+		return r, err
+	}
+	if err := h.eng.Refresh(ctx, v.Name); err != nil {
+		return r, fmt.Errorf("refresh %s: %w", v.Name, err)
+	}
+	if left, err := h.eng.Count(ctx, v.Name); err != nil {
+		return r, fmt.Errorf("count %s: %w", v.Name, err)
+	} else if left > 0 {
+		gone, err := h.eng.DeleteByQuery(ctx, v.Name, nil)
+		if err != nil {
+			return r, fmt.Errorf("empty %s before its fill: %w", v.Label(), err)
+		}
+		a.logf(ctx, "deleted the %s documents an earlier fill left in %s", thousands(gone), v.Label())
+	}
+	if d.params.FromActive {
+		p, err := h.planMigrate(ctx, v.Label(), MigrateOptions{From: label(d.index, d.params.Previous)})
+		if err != nil {
+			return r, err
+		}
+		return h.migrate(ctx, a, p)
+	}
+	return h.update(ctx, a, d.index, n, UpdateOptions{Workers: d.o.Workers, BatchSize: d.o.BatchSize})
+}
+
+// catchup reads what changed in the source since the version's checkpoint
+// (the fill's watermark, then each pass's), in up to passes passes, until
+// one moves fewer documents than the threshold.
+func (d *deployment) catchup(ctx context.Context, a *action, passes int) (Result, error) {
+	h, n := d.h, d.params.Version
+	r := Result{Index: d.index, Version: n}
+	p := h.indexes[d.index]
+	if !p.spec.Capabilities.Since {
+		r.Message = fmt.Sprintf("source %s cannot read what changed since a time, so there is nothing to catch up", p.source.Name())
+		a.logf(ctx, "%s", r.Message)
+		return r, nil
+	}
+	threshold := d.o.Config.CatchupThreshold
+	for pass := 1; pass <= passes; pass++ {
+		pr, err := h.update(ctx, a, d.index, n, UpdateOptions{Resume: true, Workers: d.o.Workers, BatchSize: d.o.BatchSize})
+		r.Counts.Indexed += pr.Counts.Indexed
+		r.Counts.Failed += pr.Counts.Failed
+		r.Counts.Deleted += pr.Counts.Deleted
+		r.Counts.Skipped += pr.Counts.Skipped
+		r.Failures, r.Skips, r.Notes = append(r.Failures, pr.Failures...), append(r.Skips, pr.Skips...), append(r.Notes, pr.Notes...)
+		if err != nil {
+			r.Message = pr.Message
+			return r, err
+		}
+		moved := pr.Counts.Indexed + pr.Counts.Deleted
+		r.Changed = r.Changed || moved > 0
+		a.logf(ctx, "catch-up pass %d of %s moved %s documents", pass, label(d.index, n), thousands(moved))
+		if passes == 1 || moved < threshold {
+			r.Message = fmt.Sprintf("caught up %s in %d pass(es): %s indexed, %s deleted", label(d.index, n), pass,
+				thousands(r.Counts.Indexed), thousands(r.Counts.Deleted))
+			return r, nil
+		}
+	}
+	r.Message = fmt.Sprintf("caught up %s in %d passes, the last still moving %s or more documents; the gate judges the result",
+		label(d.index, n), passes, thousands(threshold))
+	a.logf(ctx, "%s", r.Message)
+	return r, nil
+}
+
+// counter is a source that can count its documents (*sdk.Plugin and
+// *sdk.Local are; the answer is sdk.ErrNoCount when the plugin cannot).
+type counter interface {
+	Count(ctx context.Context, req *sdk.CountRequest) (*sdk.CountResponse, error)
+}
+
+// gate checks the new version before it is activated: its count against
+// the source's, and each probe's hits. Every check that fails is named,
+// with its figures, in a *GateError.
+func (d *deployment) gate(ctx context.Context, a *action) (Result, error) {
+	h, n := d.h, d.params.Version
+	r := Result{Index: d.index, Version: n}
+	v, err := h.version(ctx, d.index, n)
+	if err != nil {
+		return r, err
+	}
+	if err := h.eng.Refresh(ctx, v.Name); err != nil {
+		return r, fmt.Errorf("refresh %s: %w", v.Name, err)
+	}
+	got, err := h.eng.Count(ctx, v.Name)
+	if err != nil {
+		return r, fmt.Errorf("count %s: %w", v.Name, err)
+	}
+	cfg := d.o.Config.Gate
+	var checks []GateCheck
+	src := h.indexes[d.index].source
+	want, counted, err := sourceCount(ctx, src, d.index)
+	switch {
+	case err != nil:
+		return r, err
+	case !counted:
+		note := fmt.Sprintf("count not checked: source %s cannot count its documents (%s in the index)", src.Name(), thousands(got))
+		r.Notes = append(r.Notes, note)
+		a.logf(ctx, "%s", note)
+	default:
+		checks = append(checks, GateCheck{Gate: "count", Got: got, Want: want,
+			Tolerance: cfg.Tolerance, Allowed: int64(math.Floor(cfg.Tolerance * float64(want)))})
+	}
+	for _, p := range cfg.Probes {
+		hits, err := h.eng.CountQuery(ctx, v.Name, p.Query)
+		if err != nil {
+			return r, fmt.Errorf("gate probe %q on %s: %w", p.Name, v.Label(), err)
+		}
+		checks = append(checks, GateCheck{Gate: "probe", Probe: p.Name, Got: hits, Want: p.MinHits})
+	}
+	ge := &GateError{Index: d.index, Version: n, Active: d.params.Previous}
+	var passed []string
+	for _, c := range checks {
+		a.logf(ctx, "%s: %s", map[bool]string{true: "passed", false: "FAILED"}[c.passed()], c)
+		if c.passed() {
+			passed = append(passed, c.String())
+		} else {
+			ge.Checks = append(ge.Checks, c)
+		}
+	}
+	if len(ge.Checks) > 0 {
+		r.Message = ge.Error()
+		return r, ge
+	}
+	r.Message = fmt.Sprintf("%s passed the gate", v.Label())
+	if len(passed) > 0 {
+		r.Message += ": " + strings.Join(passed, "; ")
+	}
+	return r, nil
+}
+
+// sourceCount asks src for its count of index; counted is false when the
+// source cannot count.
+func sourceCount(ctx context.Context, src Source, index string) (n int64, counted bool, err error) {
+	c, ok := src.(counter)
+	if !ok {
+		return 0, false, nil
+	}
+	resp, err := c.Count(ctx, &sdk.CountRequest{Index: index})
+	if errors.Is(err, sdk.ErrNoCount) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("count the documents of %s in source %s: %w", index, src.Name(), err)
+	}
+	return resp.Count, true, nil
+}
+
+// restore puts back the settings a load changed on the new version, if
+// any are still applied, and waits for its health.
+func (d *deployment) restore(ctx context.Context, a *action) (Result, error) {
+	h, n := d.h, d.params.Version
+	r := Result{Index: d.index, Version: n}
+	v, err := h.version(ctx, d.index, n)
+	if err != nil {
+		return r, err
+	}
+	if err := h.restoreLoad(ctx, a, v); err != nil {
+		return r, err
+	}
+	health, err := h.waitHealth(ctx, a, v, h.opts.Health.WaitForStatus, h.opts.Health.Timeout)
+	if err != nil {
+		return r, err
+	}
+	r.Message = fmt.Sprintf("%s has its load settings and is %s", v.Label(), health)
+	if health == "" {
+		r.Message = fmt.Sprintf("%s has its load settings (health not waited for)", v.Label())
+	}
+	return r, nil
+}
+
+// retain drops the versions beyond the newest Retain, never the active
+// version nor the one it replaced.
+func (d *deployment) retain(ctx context.Context, a *action) (Result, error) {
+	h := d.h
+	r := Result{Index: d.index, Version: d.params.Version}
+	keep := d.o.Config.Retain
+	if keep <= 0 {
+		r.Message = "retain is not set, so every version is kept"
+		return r, nil
+	}
+	vs, active, err := h.liveVersions(ctx, d.index)
+	if err != nil {
+		return r, err
+	}
+	var dropped []string
+	for i, v := range vs {
+		newest := i >= len(vs)-keep
+		if newest || v.Number == active || v.Number == d.params.Previous {
+			continue
+		}
+		if _, err := h.drop(ctx, a, d.index, v.Number, DropOptions{}); err != nil {
+			return r, err
+		}
+		dropped = append(dropped, v.Label())
+	}
+	r.Changed = len(dropped) > 0
+	if len(dropped) == 0 {
+		r.Message = fmt.Sprintf("%s has no more than the %d versions to retain (and the previous one); nothing dropped", d.index, keep)
+		return r, nil
+	}
+	r.Message = fmt.Sprintf("dropped %s, keeping the newest %d version(s) of %s and the previous one", joinNames(dropped), keep, d.index)
+	return r, nil
+}

@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/demhost/demhost/host"
+)
+
+func (a *app) deployCommand() *cobra.Command {
+	var o host.DeployOptions
+	cmd := &cobra.Command{
+		Use:   "deploy INDEX... | --all",
+		Short: "Apply the plan: update the schema in place, or build, gate and activate a new version",
+		Long: `deploy applies what 'plan' shows for each index. No change: nothing.
+In place: the mapping or settings of the active version are updated. A new
+version runs eight steps, each recorded as a child of one deploy action:
+
+  1 create          the new version
+  2 fill            from the plugin, or with --from-active a server-side copy
+  3 catch-up        what changed in the source since the fill began, in
+                    passes until one moves fewer than deploy.catchup_threshold
+  4 gate            the count against the source's (deploy.gate.tolerance)
+                    and the probe queries (deploy.gate.probes)
+  5 restore         the load settings (refresh, replicas); wait for health
+  6 activate        the alias moves, in one atomic request
+  7 final catch-up  what changed meanwhile
+  8 retain          drop the versions beyond deploy.retain, never the active
+                    one nor the one it replaced
+
+A failed gate leaves the old version active and exits 1. An interrupted or
+failed deploy continues from the step it reached with --resume.`,
+		Args: args(cobra.ArbitraryArgs),
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.All, "all", false, "every index the plugins provide")
+	f.BoolVar(&o.Resume, "resume", false, "continue each index's unfinished deploy from the step it reached")
+	f.BoolVar(&o.FromActive, "from-active", false, "fill a new version by a server-side copy of the active one instead of from the plugin")
+	f.IntVar(&o.Workers, "workers", 0, "concurrent streams and requests (default: bulk.workers, else the number of CPUs)")
+	f.IntVar(&o.BatchSize, "batch-size", 0, "documents per bulk request (default: bulk.batch_size, else 1000)")
+	cmd.RunE = run(func(cmd *cobra.Command, names []string) error {
+		switch {
+		case o.Workers < 0:
+			return usageError("--workers must not be negative (got %d)", o.Workers)
+		case o.BatchSize < 0:
+			return usageError("--batch-size must not be negative (got %d)", o.BatchSize)
+		case o.All && len(names) > 0:
+			return usageError("deploy: give index names or --all, not both")
+		case !o.All && len(names) == 0:
+			return usageError("deploy: name at least one index, or pass --all")
+		}
+		o.Config = a.cfg.Deploy // config decodes straight into host's type
+		o.OnStep = a.showStep
+		return a.withHost(cmd.Context(), func(h *host.Host) error {
+			return a.actionResults(h.Deploy(cmd.Context(), names, o))
+		})
+	})
+	return cmd
+}
+
+// showStep writes a line on stderr as each step of a deploy ends, so that
+// a long deploy says where it is; the results follow on stdout at the end.
+func (a *app) showStep(r host.Result) {
+	fmt.Fprintf(a.stderr, "deploy %s: %s: %s\n", target(r.Index, r.Version), r.Step, a.cfg.Redact(r.Message))
+}
