@@ -27,25 +27,27 @@ func samples(dps, cpuMicros float64, rssMB int64, k int) []bench.Sample {
 func TestTargets(t *testing.T) {
 	t.Parallel()
 	r := bench.EngineResult{Samples: map[string][]bench.Sample{
-		bench.Demhost: samples(12000, 2, 30, 3),
+		bench.Demhost: withEngine(samples(12000, 2, 30, 3), 146),
 		bench.Esutil:  samples(10000, 6, 200, 3),
 		bench.Python:  samples(3000, 20, 300, 3),
-		bench.Ceiling: samples(12500, 1, 250, 3),
-	}}
+		bench.Ceiling: withEngine(samples(12500, 1, 250, 3), 144),
+	}, GeneratorCPU: 0.2}
 	got := map[string]bench.Target{}
 	for _, tg := range bench.Targets(r, bench.Summary{Median: 900000, N: 3}) {
 		got[tg.Name] = tg
 	}
 	tests := []struct {
-		name  string
-		value float64
-		met   bool
+		name   string
+		value  float64
+		met    bool
+		figure bool
 	}{
-		{"A/B docs/s", 1.2, true},
-		{"A/C docs/s", 4, true},
-		{"A/D docs/s", 0.96, true},
-		{"A/B client CPU per doc", 2.0 / 6, true},
-		{"plugin stream alone", 900000, false},
+		{"A/D engine CPU per doc", 146.0 / 144, true, false},
+		{"A/D docs/s", 0.96, false, false},
+		{"A/B client CPU per doc (A without generator)", (2 - 0.2) / 6, true, false},
+		{"plugin stream alone", 900000, false, false},
+		{"A/B docs/s", 1.2, true, true},
+		{"A/C docs/s", 4, true, true},
 	}
 	for _, tt := range tests {
 		tg, ok := got[tt.name]
@@ -56,9 +58,59 @@ func TestTargets(t *testing.T) {
 		if d := tg.Value - tt.value; d > 0.01 || d < -0.01 {
 			t.Errorf("%s = %v, want %v", tt.name, tg.Value, tt.value)
 		}
-		if tg.Met() != tt.met {
+		if tg.Figure != tt.figure {
+			t.Errorf("%s figure = %v, want %v", tt.name, tg.Figure, tt.figure)
+		}
+		if !tt.figure && tg.Met() != tt.met {
 			t.Errorf("%s met = %v, want %v", tt.name, tg.Met(), tt.met)
 		}
+	}
+}
+
+func TestTargetBounds(t *testing.T) {
+	t.Parallel()
+	d := withEngine(samples(12500, 1, 250, 3), 144)
+	d[2] = withEngine(samples(12000, 1, 250, 1), 150)[0] // D's rounds span 144–150 µs
+	tests := []struct {
+		name     string
+		aEngine  float64
+		load     float64
+		want     []string
+		unwanted string
+	}{
+		{"engine within D's rounds, quiet machine", 149, 1.5, []string{
+			"A/D engine CPU per doc: bounded by the machine: A's 149.0 µs is within D's own rounds (144.0–150.0 µs)",
+			"A/D docs/s: bounded by demhost's engine CPU per doc",
+		}, "overloaded"},
+		{"engine above D's rounds", 160, 1.5, []string{
+			"A/D engine CPU per doc: bounded by demhost",
+		}, "bounded by the machine"},
+		{"engine equal, overloaded machine", 144, 9, []string{
+			"A/D docs/s: bounded by the machine (load average up to 9.0 on 2 cores)",
+			"A/B client CPU per doc (A without generator): bounded by demhost",
+		}, "engine CPU per doc:"},
+		{"engine equal, quiet machine", 144, 1, []string{
+			"A/D docs/s: bounded by demhost's client CPU and fixed costs",
+		}, "bounded by the machine"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := bench.EngineResult{Load: tt.load, Samples: map[string][]bench.Sample{
+				bench.Demhost: withEngine(samples(11000, 3, 30, 3), tt.aEngine),
+				bench.Esutil:  samples(10000, 6, 200, 3),
+				bench.Ceiling: d,
+			}}
+			got := strings.Join(bench.TargetBounds(r, bench.Targets(r, bench.Summary{}), 2), "\n")
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("bounds lack %q:\n%s", w, got)
+				}
+			}
+			if strings.Contains(got, tt.unwanted) {
+				t.Errorf("bounds hold %q:\n%s", tt.unwanted, got)
+			}
+		})
 	}
 }
 
@@ -100,7 +152,7 @@ func TestWriteEngineReport(t *testing.T) {
 	if strings.Contains(out, "MISS") {
 		t.Errorf("a target without a measurement must read n/a, not MISS:\n%s", out)
 	}
-	if strings.Contains(out, "engine CPU") || strings.Contains(out, "cores busy") {
+	if strings.Contains(out, "engine CPU µs/doc") || strings.Contains(out, "cores busy") {
 		t.Errorf("engine columns without an engine measurement:\n%s", out)
 	}
 	if !strings.Contains(out, "ceiling D/B 1.25x, D/C 4.17x") {
@@ -141,6 +193,8 @@ func TestWriteEngineReportEngineCPU(t *testing.T) {
 		"0.48 [0.48–0.48]",    // C: 160 µs/doc at 3,000 docs/s
 		"the engine kept 1.80 of 2 cores busy during D (the client 0.01)",
 		"engine CPU per doc: A 150.0, C 160.0, D 144.0 µs",
+		"engine CPU per doc next to the ceiling D's: A 1.04x, C 1.11x",
+		"A/D engine CPU per doc: bounded by demhost",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)

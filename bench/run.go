@@ -36,6 +36,9 @@ type Config struct {
 	// "sqltable" (RunSQL); both when empty.
 	Sections []string
 	SQL      SQLConfig
+	// Suspects names the variants of the suspects section (all when
+	// empty); see Suspect.
+	Suspects []string
 }
 
 // Run runs the configured sections in turn: movies, then sqltable.
@@ -57,7 +60,12 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	if want("sqltable") {
-		return RunSQL(ctx, cfg)
+		if err := RunSQL(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	if len(cfg.Sections) > 0 && want("suspects") {
+		return RunSuspects(ctx, cfg, cfg.Suspects)
 	}
 	return nil
 }
@@ -96,6 +104,7 @@ func RunMovies(ctx context.Context, cfg Config) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", eng.Name, err)
 		}
+		res.GeneratorCPU = float64(genCPU.Nanoseconds()) / 1e3 / float64(max(cfg.N, 1))
 		if err := WriteEngineReport(cfg.Out, res, stream, runtime.NumCPU()); err != nil {
 			return err
 		}
@@ -125,26 +134,29 @@ func WriteCorpusFile(path string, n int, seed uint64) (int64, error) {
 }
 
 // measureStream runs the plugin stream alone once as a warm-up and then
-// Rounds times; a failure is logged and gives an empty summary.
+// Rounds times; a failure is logged and gives an empty summary. It prints
+// the docs/s and the CPU per document of each side of the gRPC hop.
 func measureStream(ctx context.Context, cfg Config) Summary {
-	var xs []float64
+	var xs, host, plugin []float64
 	for round := 0; round <= cfg.Rounds; round++ {
-		docs, wall, err := StreamAlone(ctx, cfg.Plugin, cfg.N, cfg.Seed, cfg.Workers)
+		run, err := StreamAlone(ctx, cfg.Plugin, cfg.N, cfg.Seed, cfg.Workers)
 		if err != nil {
 			fmt.Fprintf(cfg.Log, "plugin stream alone: %v\n", err)
 			return Summary{}
 		}
-		if docs != int64(cfg.N) {
-			fmt.Fprintf(cfg.Log, "plugin stream alone: got %d docs, want %d\n", docs, cfg.N)
+		if run.Docs != int64(cfg.N) {
+			fmt.Fprintf(cfg.Log, "plugin stream alone: got %d docs, want %d\n", run.Docs, cfg.N)
 			return Summary{}
 		}
 		if round > 0 {
-			xs = append(xs, float64(docs)/wall.Seconds())
+			xs = append(xs, float64(run.Docs)/run.Wall.Seconds())
+			host = append(host, float64(run.Host.Nanoseconds())/1e3/float64(run.Docs))
+			plugin = append(plugin, float64(run.Plugin.Nanoseconds())/1e3/float64(run.Docs))
 		}
 	}
 	s := Summarize(xs)
-	fmt.Fprintf(cfg.Out, "plugin stream alone (go-plugin gRPC, %d streams, no engine): %s docs/s\n",
-		cfg.Workers, FormatSummary(s, 0))
+	fmt.Fprintf(cfg.Out, "plugin stream alone (go-plugin gRPC, %d streams, no engine): %s docs/s; CPU µs/doc: receiving side %s, plugin %s (with the generator and its start)\n",
+		cfg.Workers, FormatSummary(s, 0), FormatSummary(Summarize(host), 2), FormatSummary(Summarize(plugin), 2))
 	return s
 }
 
@@ -172,7 +184,11 @@ func runEngine(ctx context.Context, cfg Config, eng Engine, corpus string, body 
 	}
 	load0 := LoadAverage()
 	defer func() {
-		res.Notes = append(res.Notes, fmt.Sprintf("1-minute load average %s before this engine's rounds, %s after", load0, LoadAverage()))
+		load1 := LoadAverage()
+		if x, err := strconv.ParseFloat(load0, 64); err == nil {
+			res.Load = max(res.Load, x)
+		}
+		res.Notes = append(res.Notes, fmt.Sprintf("1-minute load average %s before this engine's rounds, %s after", load0, load1))
 	}()
 	run := randomHex(3)
 	for round := 0; round <= cfg.Rounds; round++ {
@@ -192,6 +208,9 @@ func runEngine(ctx context.Context, cfg Config, eng Engine, corpus string, body 
 				eng.Name, label, name, FormatNumber(s.DocsPerSec(), 0), s.CPUPerDocMicros(), s.RSSMB(), s.Wall.Round(time.Millisecond))
 			if round > 0 {
 				res.Samples[name] = append(res.Samples[name], s)
+			}
+			if x, err := strconv.ParseFloat(LoadAverage(), 64); err == nil {
+				res.Load = max(res.Load, x)
 			}
 		}
 	}

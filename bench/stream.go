@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -18,22 +19,50 @@ func PluginConfig(n int, seed uint64) json.RawMessage {
 	return b
 }
 
+// StreamRun is one run of the plugin stream alone.
+type StreamRun struct {
+	Docs int64
+	Wall time.Duration
+	// Host is this process's CPU over the stream (the receiving side,
+	// as in demhost); Plugin is the plugin process's whole CPU, read once
+	// it has been reaped, so it includes its start and the generator.
+	Host, Plugin time.Duration
+}
+
 // StreamAlone measures the plugin stream with no engine: it starts the
 // movies plugin binary over go-plugin gRPC, configures n synthetic movies
 // and reads every partition of "movies" with workers concurrent streams,
-// counting documents. The plugin's start is not timed.
-func StreamAlone(ctx context.Context, pluginPath string, n int, seed uint64, workers int) (docs int64, wall time.Duration, err error) {
+// counting documents. The plugin's start is not timed. It must not run
+// while this process has other children to reap: their CPU would count
+// as the plugin's.
+func StreamAlone(ctx context.Context, pluginPath string, n int, seed uint64, workers int) (StreamRun, error) {
+	children0 := childrenCPU()
 	p, err := sdk.Start(ctx, "movies", pluginPath)
 	if err != nil {
-		return 0, 0, fmt.Errorf("start plugin %s: %w", pluginPath, err)
+		return StreamRun{}, fmt.Errorf("start plugin %s: %w", pluginPath, err)
 	}
-	defer p.Close()
+	run, err := streamAll(ctx, p, pluginPath, n, seed, workers)
+	p.Close()
+	run.Plugin = childrenCPU() - children0
+	return run, err
+}
+
+// childrenCPU is the user+system CPU of this process's reaped children.
+func childrenCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func streamAll(ctx context.Context, p *sdk.Plugin, pluginPath string, n int, seed uint64, workers int) (StreamRun, error) {
 	if _, err := p.Configure(ctx, &sdk.ConfigureRequest{Config: PluginConfig(n, seed)}); err != nil {
-		return 0, 0, fmt.Errorf("configure plugin %s: %w", pluginPath, err)
+		return StreamRun{}, fmt.Errorf("configure plugin %s: %w", pluginPath, err)
 	}
 	var count atomic.Int64
 	workers = max(workers, 1)
-	t0 := time.Now()
+	c0, t0 := CPUTime(), time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	for k := range workers {
 		g.Go(func() error {
@@ -45,7 +74,7 @@ func StreamAlone(ctx context.Context, pluginPath string, n int, seed uint64, wor
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return 0, 0, fmt.Errorf("stream plugin %s: %w", pluginPath, err)
+		return StreamRun{}, fmt.Errorf("stream plugin %s: %w", pluginPath, err)
 	}
-	return count.Load(), time.Since(t0), nil
+	return StreamRun{Docs: count.Load(), Wall: time.Since(t0), Host: CPUTime() - c0}, nil
 }

@@ -79,7 +79,8 @@ func run(ctx context.Context, args []string) error {
 	plugin := fs.String("plugin", "bin/demhost-plugin-movies", "movies plugin binary")
 	python := fs.String("python", ".venv/bench/bin/python", "python of the virtualenv with the engine clients")
 	pyScript := fs.String("pyscript", "bench/python/bulk.py", "contender C's script")
-	sections := fs.String("sections", "movies,sqltable", "sections to run, comma separated: movies, sqltable")
+	sections := fs.String("sections", "movies,sqltable", "sections to run, comma separated: movies, sqltable, suspects")
+	suspects := fs.String("suspects", "", "suspects section: the variants of the ceiling to run, comma separated (all when empty)")
 	sqlN := fs.Int("sql-n", 1000000, "sqltable section: rows of the Postgres table")
 	sql2N := fs.Bool("sql-2n", false, "sqltable section: also time demhost at 2 x sql-n rows on the first engine")
 	dsn := fs.String("dsn", "postgres://demhost:demhost@127.0.0.1:5432/demhost?sslmode=disable", "sqltable section: Postgres DSN")
@@ -98,10 +99,10 @@ func run(ctx context.Context, args []string) error {
 	for _, s := range strings.Split(*sections, ",") {
 		switch s = strings.TrimSpace(s); s {
 		case "":
-		case "movies", "sqltable":
+		case "movies", "sqltable", "suspects":
 			secs = append(secs, s)
 		default:
-			return fmt.Errorf("-sections: unknown section %q: use movies, sqltable", s)
+			return fmt.Errorf("-sections: unknown section %q: use movies, sqltable, suspects", s)
 		}
 	}
 	if len(secs) == 0 {
@@ -129,7 +130,7 @@ func run(ctx context.Context, args []string) error {
 		N: *n, Rounds: *rounds, Workers: *workers, Batch: *batch, Seed: *seed,
 		Engines: engs, Self: self, Python: *python, PyScript: *pyScript,
 		Demhost: *demhost, Plugin: *plugin, Out: os.Stdout, Log: os.Stderr,
-		Sections: secs,
+		Sections: secs, Suspects: splitList(*suspects),
 		SQL: bench.SQLConfig{N: *sqlN, Double: *sql2N, DSN: *dsn, Schema: *schema,
 			Loader: *plugin, Plugin: *sqlPlugin, PyScript: *sqlPyScript, Paging: *sqlPaging, Contenders: *sqlOnly},
 	})
@@ -169,7 +170,13 @@ func contender(ctx context.Context, args []string) error {
 	}
 	var r bench.Report
 	var err error
-	if fn, ok := runners[kind]; ok {
+	if name, ok := strings.CutPrefix(kind, "suspect:"); ok {
+		s, found := bench.SuspectByName(name)
+		if !found {
+			return fmt.Errorf("contender: unknown suspect %q", name)
+		}
+		r, err = bench.RunSuspect(ctx, *cfg, s)
+	} else if fn, ok := runners[kind]; ok {
 		r, err = fn(ctx, *cfg)
 	} else if fn, ok := sqlRunners[kind]; ok {
 		r, err = fn(ctx, sc)
@@ -180,4 +187,15 @@ func contender(ctx context.Context, args []string) error {
 		return fmt.Errorf("contender %s: %w", kind, err)
 	}
 	return bench.WriteReport(r)
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
