@@ -23,10 +23,13 @@ import (
 // Retries counts what the indexer sent again, by cause. Each resend is
 // one retry: an item sent three more times counts three.
 type Retries struct {
-	Items429    int64 `json:"items_429,omitempty"`    // items that came back 429, resent on their own
-	Requests429 int64 `json:"requests_429,omitempty"` // whole requests answered 429
-	Server5xx   int64 `json:"server_5xx,omitempty"`   // whole requests answered 5xx
-	NoAnswer    int64 `json:"no_answer,omitempty"`    // requests that timed out or lost their connection
+	Items429 int64 `json:"items_429,omitempty"` // items that came back 429, resent on their own
+	// ItemsUnavailable are items that met a shard that was not there (503,
+	// a lost node), resent on their own.
+	ItemsUnavailable int64 `json:"items_unavailable,omitempty"`
+	Requests429      int64 `json:"requests_429,omitempty"` // whole requests answered 429
+	Server5xx        int64 `json:"server_5xx,omitempty"`   // whole requests answered 5xx
+	NoAnswer         int64 `json:"no_answer,omitempty"`    // requests that timed out or lost their connection
 	// LoweredTo is the fewest requests allowed in flight after 429s, and
 	// Workers the most; LoweredTo is 0 when 429s never lowered it.
 	LoweredTo int `json:"lowered_to,omitempty"`
@@ -34,7 +37,9 @@ type Retries struct {
 }
 
 // Total is the number of retries of every cause.
-func (r Retries) Total() int64 { return r.Items429 + r.Requests429 + r.Server5xx + r.NoAnswer }
+func (r Retries) Total() int64 {
+	return r.Items429 + r.ItemsUnavailable + r.Requests429 + r.Server5xx + r.NoAnswer
+}
 
 // String is the line an update writes to its action's log, e.g.
 // "retries: 412 (429 items 380, 429 requests 30, 5xx 2); concurrency
@@ -47,7 +52,8 @@ func (r Retries) String() string {
 	for _, c := range []struct {
 		name string
 		n    int64
-	}{{"429 items", r.Items429}, {"429 requests", r.Requests429}, {"5xx", r.Server5xx}, {"no answer", r.NoAnswer}} {
+	}{{"429 items", r.Items429}, {"unavailable shard items", r.ItemsUnavailable}, {"429 requests", r.Requests429},
+		{"5xx", r.Server5xx}, {"no answer", r.NoAnswer}} {
 		if c.n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %s", c.name, thousands(c.n)))
 		}
@@ -64,15 +70,19 @@ func (r Retries) String() string {
 
 // retryCounts is the running form of Retries.
 type retryCounts struct {
-	items429, requests429, server5xx, noAnswer atomic.Int64
+	items429, itemsUnavailable, requests429, server5xx, noAnswer atomic.Int64
+	// sawUnavailable is set by the first item that met an unavailable
+	// shard, which is logged.
+	sawUnavailable atomic.Bool
 }
 
 // retries returns what the indexer resent, or nil when it resent nothing
 // and never lowered its concurrency.
 func (ix *indexer) retries() *Retries {
 	r := Retries{
-		Items429: ix.retried.items429.Load(), Requests429: ix.retried.requests429.Load(),
-		Server5xx: ix.retried.server5xx.Load(), NoAnswer: ix.retried.noAnswer.Load(),
+		Items429: ix.retried.items429.Load(), ItemsUnavailable: ix.retried.itemsUnavailable.Load(),
+		Requests429: ix.retried.requests429.Load(),
+		Server5xx:   ix.retried.server5xx.Load(), NoAnswer: ix.retried.noAnswer.Load(),
 		Workers: ix.cfg.Workers,
 	}
 	if low := ix.lim.lowest(); low < ix.cfg.Workers {
@@ -113,6 +123,11 @@ func (ix *indexer) wait429(ctx context.Context, attempt int, cause error) error 
 	}
 	idle := time.Since(ix.epoch) - time.Duration(ix.lastAccepted.Load())
 	left := ix.cfg.BackpressureTimeout - idle
+	if left <= 0 && errors.Is(cause, engine.ErrUnavailable) {
+		return fmt.Errorf("no document accepted for %s while shards of %s were unavailable (a node that holds them "+
+			"may be down, or the cluster has not recovered them); bring the node back, then run the update again: %w",
+			idle.Round(time.Millisecond), ix.index, cause)
+	}
 	if left <= 0 {
 		return fmt.Errorf("no document accepted for %s while the engine answered 429 (too many requests); "+
 			"the cluster is overloaded or its write queue too small: lower bulk.workers or raise bulk.backpressure_timeout, "+
@@ -128,6 +143,15 @@ func (ix *indexer) wait429(ctx context.Context, attempt int, cause error) error 
 		return ctx.Err()
 	case <-ix.halt:
 		return errHalted
+	}
+}
+
+// noteUnavailable logs the first item that met an unavailable shard: the
+// cluster lost a node or a shard, and the indexer waits for it.
+func (ix *indexer) noteUnavailable(f engine.BulkItemFailure) {
+	if unavailable(f) && ix.retried.sawUnavailable.CompareAndSwap(false, true) {
+		ix.logf("the cluster could not write to a shard of %s (e.g. %q: %s); resending what it refused while it recovers",
+			ix.index, f.ID, failureReason(f))
 	}
 }
 

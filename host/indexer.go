@@ -307,8 +307,8 @@ func (ix *indexer) sender(ctx context.Context) error {
 	}
 }
 
-// post sends one buffer, retries its items that came back 429, and
-// counts the outcome.
+// post sends one buffer, retries its items that came back 429 or met an
+// unavailable shard, and counts the outcome.
 func (ix *indexer) post(ctx context.Context, b *bulkBuf) error {
 	res, err := ix.bulk(ctx, b.body)
 	if errors.Is(err, errHalted) {
@@ -326,8 +326,7 @@ func (ix *indexer) post(ctx context.Context, b *bulkBuf) error {
 		ix.accepted(nIdx + nDel)
 		return nil
 	}
-	var retry []int
-	var retryIDs []string
+	var retry []engine.BulkItemFailure
 	for _, f := range res.Failures {
 		if f.Position < 0 || f.Position >= b.len() {
 			return fmt.Errorf("bulk into %s: the engine reported item %d of a request of %d items", ix.index, f.Position, b.len())
@@ -341,9 +340,9 @@ func (ix *indexer) post(ctx context.Context, b *bulkBuf) error {
 		} else {
 			nIdx--
 		}
-		if f.Status == 429 {
-			retry = append(retry, f.Position)
-			retryIDs = append(retryIDs, f.ID)
+		if retryable(f) {
+			ix.noteUnavailable(f)
+			retry = append(retry, f)
 			continue
 		}
 		ix.fail(f.ID, failureReason(f))
@@ -352,34 +351,38 @@ func (ix *indexer) post(ctx context.Context, b *bulkBuf) error {
 	ix.deleted.Add(nDel)
 	ix.accepted(int64(b.len() - len(retry)))
 	if len(retry) > 0 {
-		return ix.retryItems(ctx, b, retry, retryIDs)
+		return ix.retryItems(ctx, b, retry)
 	}
 	return nil
 }
 
-// retryItems resends, on their own, the items at the given positions of
-// b that came back 429, with backoff, until they pass. A 429 never fails
-// a document: it gives up only when no document has been accepted for
+// retryItems resends, on their own, the items of b that failed with fails
+// (Position is the item's in b) because they came back 429 or met an
+// unavailable shard, with backoff, until they pass. Neither fails a
+// document: it gives up only when no document has been accepted for
 // BackpressureTimeout, and then fails the run.
-func (ix *indexer) retryItems(ctx context.Context, b *bulkBuf, pos []int, ids []string) error {
+func (ix *indexer) retryItems(ctx context.Context, b *bulkBuf, fails []engine.BulkItemFailure) error {
 	var body []byte
-	for attempt := 0; len(pos) > 0; attempt++ {
-		if err := ix.wait429(ctx, attempt, fmt.Errorf("%s items still answered 429, e.g. %q: %w",
-			thousands(int64(len(pos))), ids[0], engine.ErrTooManyRequests)); err != nil {
+	for attempt := 0; len(fails) > 0; attempt++ {
+		if err := ix.wait429(ctx, attempt, stillFailing(fails)); err != nil {
 			if errors.Is(err, errHalted) {
-				ix.noteAbandoned(len(pos))
+				ix.noteAbandoned(len(fails))
 				return nil
 			}
 			return fmt.Errorf("bulk into %s: %w", ix.index, err)
 		}
-		ix.retried.items429.Add(int64(len(pos)))
 		body = body[:0]
-		for _, p := range pos {
-			body = append(body, b.item(p)...)
+		for _, f := range fails {
+			if f.Status == 429 {
+				ix.retried.items429.Add(1)
+			} else {
+				ix.retried.itemsUnavailable.Add(1)
+			}
+			body = append(body, b.item(f.Position)...)
 		}
 		res, err := ix.bulk(ctx, body)
 		if errors.Is(err, errHalted) {
-			ix.noteAbandoned(len(pos))
+			ix.noteAbandoned(len(fails))
 			return nil
 		}
 		if err != nil {
@@ -389,15 +392,15 @@ func (ix *indexer) retryItems(ctx context.Context, b *bulkBuf, pos []int, ids []
 		for _, f := range res.Failures {
 			failedAt[f.Position] = f
 		}
-		var nextPos []int
-		var nextIDs []string
-		for i, p := range pos {
-			del := b.items[p].del
+		var next []engine.BulkItemFailure
+		for i, prev := range fails {
+			del := b.items[prev.Position].del
 			f, bad := failedAt[i]
 			switch {
-			case bad && f.Status == 429:
-				nextPos = append(nextPos, p)
-				nextIDs = append(nextIDs, ids[i])
+			case bad && retryable(f):
+				ix.noteUnavailable(f)
+				f.Position = prev.Position
+				next = append(next, f)
 			case bad && !(del && f.Status == 404):
 				ix.fail(f.ID, failureReason(f))
 			case del:
@@ -406,10 +409,21 @@ func (ix *indexer) retryItems(ctx context.Context, b *bulkBuf, pos []int, ids []
 				ix.indexed.Add(1)
 			}
 		}
-		ix.accepted(int64(len(pos) - len(nextPos)))
-		pos, ids = nextPos, nextIDs
+		ix.accepted(int64(len(fails) - len(next)))
+		fails = next
 	}
 	return nil
+}
+
+// stillFailing is the cause a retry of fails waits on: back-pressure
+// when the first came back 429, else an unavailable shard.
+func stillFailing(fails []engine.BulkItemFailure) error {
+	f := fails[0]
+	n := thousands(int64(len(fails)))
+	if f.Status == 429 {
+		return fmt.Errorf("%s items still answered 429, e.g. %q: %w", n, f.ID, engine.ErrTooManyRequests)
+	}
+	return fmt.Errorf("%s items still met an unavailable shard, e.g. %q: %s: %w", n, f.ID, failureReason(f), engine.ErrUnavailable)
 }
 
 // bulk posts a body within the concurrency limit. A 429 on the whole

@@ -29,6 +29,9 @@ type fakeBulk struct {
 	itemBusy map[string]int
 	// bad ids fail for good.
 	bad map[string]bool
+	// itemFail makes an id fail this many times with its failure (a lost
+	// shard's 503, a transport error); 0 times or more fails it always.
+	itemFail map[string]failTimes
 	// fatal, when set, is returned for every request.
 	fatal error
 }
@@ -80,6 +83,10 @@ func (f *fakeBulk) Bulk(ctx context.Context, index string, body []byte) (engine.
 		case f.bad[id]:
 			res.Failures = append(res.Failures, engine.BulkItemFailure{Position: i, ID: id, Status: 400,
 				Type: "mapper_parsing_exception", Reason: "failed to parse field [year]"})
+		case f.itemFail[id].fails(f.seen[id]):
+			ff := f.itemFail[id].f
+			ff.Position, ff.ID = i, id
+			res.Failures = append(res.Failures, ff)
 		case f.seen[id] <= f.itemBusy[id]:
 			res.Failures = append(res.Failures, engine.BulkItemFailure{Position: i, ID: id, Status: 429,
 				Type: "es_rejected_execution_exception", Reason: "queue full"})

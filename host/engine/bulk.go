@@ -3,11 +3,21 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"time"
 )
 
 // bulkFilterPath trims a bulk answer to what parseBulk reads. The head of
 // the answer is then {"errors":false,... so the fast path finds it at once.
 var bulkFilterPath = []string{"errors", "items.*.error", "items.*._id", "items.*.status"}
+
+// bulkShardWait is the bulk request's timeout: how long the engine waits
+// for a shard that is not there (a lost node's, until a replica is
+// promoted) before it answers 503 for the items bound to it, while the
+// rest of the request is written. It is well below DefaultTimeout, so
+// that a lost shard costs its own items, which the caller resends, and
+// not the whole request, which would time out in the client. The
+// engines' own default is 1m.
+const bulkShardWait = 30 * time.Second
 
 var (
 	errorsKey   = []byte(`"errors":`)

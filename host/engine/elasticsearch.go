@@ -83,7 +83,7 @@ func (e esClient) deleteAlias(ctx context.Context, index, alias string) raw {
 }
 
 func (e esClient) bulk(ctx context.Context, index string, body io.Reader) raw {
-	return esRaw(esapi.BulkRequest{Index: index, Body: body, FilterPath: bulkFilterPath}.Do(ctx, e.c))
+	return esRaw(esapi.BulkRequest{Index: index, Body: body, FilterPath: bulkFilterPath, Timeout: bulkShardWait}.Do(ctx, e.c))
 }
 
 func (e esClient) refresh(ctx context.Context, indices []string) raw {

@@ -92,7 +92,7 @@ func (o osClient) deleteAlias(ctx context.Context, index, alias string) raw {
 
 func (o osClient) bulk(ctx context.Context, index string, body io.Reader) raw {
 	return o.do(ctx, opensearchapi.BulkReq{Index: index, Body: body,
-		Params: opensearchapi.BulkParams{FilterPath: bulkFilterPath}})
+		Params: opensearchapi.BulkParams{FilterPath: bulkFilterPath, Timeout: bulkShardWait}})
 }
 
 func (o osClient) refresh(ctx context.Context, indices []string) raw {
