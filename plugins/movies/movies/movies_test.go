@@ -192,6 +192,20 @@ func TestDescribe(t *testing.T) {
 	if ix.Name != "films" || ix.Capabilities != want || !json.Valid(ix.Mappings) || !json.Valid(ix.Settings) {
 		t.Fatalf("spec = %+v", ix)
 	}
+	if string(ix.Settings) != string(movies.Settings) {
+		t.Errorf("settings = %s, want the default %s", ix.Settings, movies.Settings)
+	}
+	resp, err = configured(t, `{"shards":3,"replicas":1}`).Describe(context.Background(), &sdk.DescribeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set struct {
+		Shards   int `json:"number_of_shards"`
+		Replicas int `json:"number_of_replicas"`
+	}
+	if err := json.Unmarshal(resp.Indexes[0].Settings, &set); err != nil || set.Shards != 3 || set.Replicas != 1 {
+		t.Errorf("settings with shards 3 and replicas 1 = %s, %v", resp.Indexes[0].Settings, err)
+	}
 }
 
 func TestBadConfigAndRequests(t *testing.T) {
@@ -201,6 +215,8 @@ func TestBadConfigAndRequests(t *testing.T) {
 		{`{"index":""}`, `"index"`},
 		{`{"colour":"red"}`, `"colour"`},
 		{`{"synthetic":"many"}`, "synthetic"},
+		{`{"shards":0}`, `"shards"`},
+		{`{"replicas":-1}`, `"replicas"`},
 	} {
 		_, err := movies.New().Configure(context.Background(), &sdk.ConfigureRequest{Config: json.RawMessage(tt.cfg)})
 		if err == nil || !errors.Is(err, sdk.ErrInvalidConfig) || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "movies: ") {

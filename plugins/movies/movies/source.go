@@ -24,6 +24,11 @@ type Config struct {
 	// in for a source that waits on an API (benchmarks, fault tests).
 	// Default 0: no sleep.
 	BatchDelayMS int `json:"batch_delay_ms"`
+	// Shards and Replicas set the index's number_of_shards and
+	// number_of_replicas; the defaults, 1 and 0, suit a single node. A
+	// multi-node cluster wants replicas.
+	Shards   *int `json:"shards"`
+	Replicas *int `json:"replicas"`
 }
 
 // DelayBatch is the number of documents per sleep of Config.BatchDelayMS.
@@ -62,6 +67,10 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 		return cfg, fmt.Errorf("movies: config key \"batch_delay_ms\": %d is negative (%w)", cfg.BatchDelayMS, sdk.ErrInvalidConfig)
 	case cfg.Index == "":
 		return cfg, fmt.Errorf("movies: config key \"index\": empty; leave it out for %q (%w)", DefaultIndex, sdk.ErrInvalidConfig)
+	case cfg.Shards != nil && *cfg.Shards < 1:
+		return cfg, fmt.Errorf("movies: config key \"shards\": %d; an index needs at least 1 shard (%w)", *cfg.Shards, sdk.ErrInvalidConfig)
+	case cfg.Replicas != nil && *cfg.Replicas < 0:
+		return cfg, fmt.Errorf("movies: config key \"replicas\": %d is negative (%w)", *cfg.Replicas, sdk.ErrInvalidConfig)
 	}
 	return cfg, nil
 }
@@ -92,9 +101,24 @@ func (s *Source) Describe(ctx context.Context, req *sdk.DescribeRequest) (*sdk.D
 	return &sdk.DescribeResponse{Indexes: []sdk.IndexSpec{{
 		Name:         s.cfg.Index,
 		Mappings:     Mappings,
-		Settings:     Settings,
+		Settings:     s.settings(),
 		Capabilities: sdk.Capabilities{Partitions: true},
 	}}}, nil
+}
+
+// settings is Settings, or the configured shards and replicas.
+func (s *Source) settings() json.RawMessage {
+	if s.cfg.Shards == nil && s.cfg.Replicas == nil {
+		return Settings
+	}
+	shards, replicas := 1, 0
+	if s.cfg.Shards != nil {
+		shards = *s.cfg.Shards
+	}
+	if s.cfg.Replicas != nil {
+		replicas = *s.cfg.Replicas
+	}
+	return json.RawMessage(fmt.Sprintf(`{"number_of_shards": %d, "number_of_replicas": %d}`, shards, replicas))
 }
 
 // Stream writes movie i to partition i % Partitions. Since is ignored: the
