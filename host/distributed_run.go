@@ -26,6 +26,9 @@ var (
 	ErrOtherEnv = errors.New("partition job of another environment")
 )
 
+// awaitPoll is how often the waiting process reads the action's status.
+const awaitPoll = 200 * time.Millisecond
+
 // errActionEnded stops a job whose action ended meanwhile.
 var errActionEnded = errors.New("its action is no longer in progress")
 
@@ -57,8 +60,11 @@ func (h *Host) RunPartition(ctx context.Context, job PartitionJob, o RunOptions)
 	}
 	stopBeat := h.reg.Heartbeat(job.ActionID)
 	defer stopBeat()
-	if p.Attempts > 1 {
-		a.logf(ctx, "%s: attempt %d on %s, from slice %d of %d", part, p.Attempts, worker, p.Done, p.Slices)
+	if p.Status == registry.PartitionRunning {
+		a.logf(ctx, "%s: taken over by %s: it was running on %s, which stopped without ending it; resuming from slice %d of %d",
+			part, worker, p.Worker, p.Done, p.Slices)
+	} else if p.Status == registry.PartitionRetrying {
+		a.logf(ctx, "%s: attempt %d of %d on %s, from slice %d of %d", part, o.Attempt, o.MaxAttempts, worker, p.Done, p.Slices)
 	}
 	start := time.Now()
 	err = h.readSlices(ctx, a, job, p, o.Budget, start)
@@ -77,10 +83,13 @@ func (h *Host) RunPartition(ctx context.Context, job PartitionJob, o RunOptions)
 			return err
 		}
 		return nil
-	case errors.Is(err, ErrPartitionPaused), errors.Is(err, ErrPartitionDropped):
+	case errors.Is(err, ErrPartitionDropped):
 		return err
-	case ctx.Err() != nil:
-		return err // the worker stops, or the job was cancelled: the queue decides
+	case errors.Is(err, ErrPartitionPaused), ctx.Err() != nil:
+		// Paused, or the worker stops, or the job was cancelled (the queue
+		// decides): the partition waits for its next taker.
+		_, _ = h.reg.EndPartition(bg, job.ActionID, job.Partition, registry.PartitionQueued, "")
+		return err
 	}
 	if o.Attempt < o.MaxAttempts {
 		_, _ = h.reg.EndPartition(bg, job.ActionID, job.Partition, registry.PartitionRetrying, err.Error())
@@ -269,8 +278,12 @@ func (h *Host) awaitDistributed(ctx context.Context, a *action, r Result, dp dis
 				Expected: expected, Elapsed: time.Since(a.started), Final: final})
 		}
 	}
-	t := time.NewTicker(h.opts.ProgressInterval)
+	// The action's end is polled often (one query), so that waiting adds
+	// little to a short update; progress is reported every
+	// ProgressInterval.
+	t := time.NewTicker(min(h.opts.ProgressInterval, awaitPoll))
 	defer t.Stop()
+	reported := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -286,7 +299,10 @@ func (h *Host) awaitDistributed(ctx context.Context, a *action, r Result, dp dis
 		}
 		r.Counts, r.Duration = act.Counts, time.Since(a.started)
 		if act.Status == registry.ActionInProgress {
-			emit(act.Counts, false)
+			if time.Since(reported) >= h.opts.ProgressInterval {
+				emit(act.Counts, false)
+				reported = time.Now()
+			}
 			continue
 		}
 		emit(act.Counts, true)

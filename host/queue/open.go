@@ -98,7 +98,7 @@ func Open(ctx context.Context, reg *registry.Registry, o Options, run Runner) (*
 		cfg.JobTimeout = o.jobTimeout()
 		cfg.RescueStuckJobsAfter = o.RescueAfter
 		cfg.RetryPolicy = backoff{first: o.RetryBackoff}
-		cfg.SoftStopTimeout = 10 * time.Second
+		cfg.SoftStopTimeout = softStop
 	}
 	q := &Queue{opts: o, db: db}
 	if db.Pool != nil {
@@ -198,15 +198,20 @@ func (q *Queue) Cancel(ctx context.Context, ids []int64) error {
 	return errs
 }
 
-// Run works jobs until ctx ends, then stops: running jobs get up to 10s
-// to finish, and are then put back for another worker, which resumes them
+// softStop is how long a stopping worker's running jobs get to finish
+// before they are cancelled and put back: short, since demhost exits
+// within 8s of a signal.
+const softStop = 3 * time.Second
+
+// Run works jobs until ctx ends, then stops: running jobs get softStop to
+// finish, and are then put back for another worker, which resumes them
 // from their checkpoints.
 func (q *Queue) Run(ctx context.Context) error {
 	if err := q.c.start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start the worker: %w", err)
 	}
 	<-ctx.Done()
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), 2*softStop)
 	defer cancel()
 	if err := q.c.stop(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("stop the worker: %w", err)
