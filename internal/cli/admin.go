@@ -208,6 +208,7 @@ func (a *app) printAction(ctx context.Context, reg *registry.Registry, id int64)
 	if h.Error != "" {
 		fmt.Fprintf(w, "error     %s\n", h.Error)
 	}
+	a.printPartitions(ctx, w, reg, id)
 	if len(h.Log) > 0 {
 		fmt.Fprintln(w, "log")
 		for _, l := range h.Log {

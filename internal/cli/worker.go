@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/demhost/demhost/host"
 	"github.com/demhost/demhost/host/queue"
+	"github.com/demhost/demhost/registry"
 )
 
 // distributedFlags are update's flags for a distributed update.
@@ -121,4 +124,22 @@ from its partition's checkpoint on another worker.`,
 		return q.Run(ctx)
 	})
 	return cmd
+}
+
+// printPartitions shows, in `history ID`, the partitions of a distributed
+// update: where each one is, and who last ran it.
+func (a *app) printPartitions(ctx context.Context, w io.Writer, reg *registry.Registry, id int64) {
+	parts, err := reg.Partitions(ctx, id)
+	if err != nil || len(parts) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "partitions")
+	rows := make([][]string, 0, len(parts))
+	for _, p := range parts {
+		docs := p.Indexed + p.Running.Indexed
+		rows = append(rows, []string{"  " + strconv.Itoa(p.Number), string(p.Status),
+			fmt.Sprintf("%d/%d", p.Done, p.Slices), strconv.FormatInt(docs, 10), strconv.FormatInt(p.Failed, 10),
+			strconv.Itoa(p.Attempts), dash(p.Worker), formatTime(p.UpdatedAt), dash(a.cfg.Redact(p.Error))})
+	}
+	_ = table(w, []string{"  #", "STATUS", "SLICES", "INDEXED", "FAILED", "TAKEN", "WORKER", "UPDATED", "ERROR"}, rows)
 }
