@@ -61,6 +61,7 @@ func (h *Host) clear(ctx context.Context, a *action, index string, n int) (Resul
 	if err := h.reg.DeleteCheckpoints(ctx, h.opts.Env, index, n); err != nil {
 		return r, err
 	}
+	a.logf(ctx, "clear %s (index %s): deleting every document %s", v.Label(), v.Name, h.deletePath(ctx))
 	deleted, err := h.eng.DeleteByQuery(ctx, v.Name, []byte(`{"match_all":{}}`))
 	r.Counts.Deleted = deleted
 	if err != nil {

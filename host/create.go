@@ -95,6 +95,9 @@ func (h *Host) create(ctx context.Context, a *action, index string, force bool) 
 	if len(vs) > 0 && !force && vs[len(vs)-1].Hash == hash {
 		return h.ensureExists(ctx, a, vs[len(vs)-1])
 	}
+	if err := h.checkAnalysis(ctx, index, schema); err != nil {
+		return Result{}, err
+	}
 	v, err := h.reg.CreateVersion(ctx, h.opts.Env, index, schema, h.opts.CodebaseID)
 	if err != nil {
 		return Result{}, fmt.Errorf("create version of %s: %w", index, err)

@@ -172,7 +172,7 @@ func (h *Host) migrate(ctx context.Context, a *action, p migratePlan) (Result, e
 			return r, err
 		}
 	}
-	a.logf(ctx, "migrate %s (index %s) into %s (index %s) on the server", src.Label(), src.Name, dst.Label(), dst.Name)
+	a.logf(ctx, "migrate %s (index %s) into %s (index %s) %s", src.Label(), src.Name, dst.Label(), dst.Name, h.copyPath(ctx))
 	start := time.Now()
 	copied, runErr := h.eng.Reindex(ctx, src.Name, dst.Name)
 	elapsed := time.Since(start)

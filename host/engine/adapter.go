@@ -17,6 +17,7 @@ type adapter struct {
 	timeout time.Duration
 	url     string // the first URL, redacted, for Info
 	c       client
+	probe   probeCache // what the cluster has, learnt once (capabilities.go)
 }
 
 var _ Engine = (*adapter)(nil)
@@ -27,6 +28,7 @@ var _ Engine = (*adapter)(nil)
 // Engine because it is the seam between adapter and a vendor: only
 // adapter calls it, and a new vendor (or fallback) implements it alone.
 type client interface {
+	// info is GET /, which Info asks only when _nodes/_local is refused.
 	info(ctx context.Context) raw
 	createIndex(ctx context.Context, index string, body io.Reader) raw
 	deleteIndices(ctx context.Context, indices []string) raw
@@ -55,8 +57,9 @@ type client interface {
 	reindex(ctx context.Context, body io.Reader) raw
 	getTask(ctx context.Context, id string) raw
 	cancelTask(ctx context.Context, id string) raw
-	healthClient
 	schemaClient
+	capClient
+	healthClient
 	queryClient
 }
 
@@ -88,16 +91,6 @@ func (a *adapter) done(ctx context.Context, op, index string, req send) error {
 	r, err := a.call(ctx, op, index, req)
 	r.release()
 	return err
-}
-
-func (a *adapter) Info(ctx context.Context) (Info, error) {
-	r, err := a.call(ctx, "info", "", a.c.info)
-	if err != nil {
-		return Info{}, err
-	}
-	info, err := infoFrom(r, a.url)
-	info.Kind = a.kind
-	return info, err
 }
 
 func (a *adapter) CreateIndex(ctx context.Context, index string, body []byte) error {
@@ -205,6 +198,11 @@ func (a *adapter) DeleteByQuery(ctx context.Context, index string, query []byte)
 	if err := checkExplicit("delete by query", index); err != nil {
 		return 0, err
 	}
+	if caps, err := a.Capabilities(ctx); err != nil {
+		return 0, err
+	} else if !caps.DeleteByQuery {
+		return a.scrollDelete(ctx, index, query)
+	}
 	return a.followTask(ctx, "delete by query", index, func(ctx context.Context) raw {
 		return a.c.deleteByQuery(ctx, index, queryBody(query))
 	})
@@ -225,6 +223,11 @@ func (a *adapter) PutSettings(ctx context.Context, index string, body []byte) er
 func (a *adapter) Reindex(ctx context.Context, src, dst string) (int64, error) {
 	if err := checkExplicit("reindex", src, dst); err != nil {
 		return 0, err
+	}
+	if caps, err := a.Capabilities(ctx); err != nil {
+		return 0, err
+	} else if !caps.Reindex {
+		return a.scrollCopy(ctx, src, dst)
 	}
 	return a.followTask(ctx, "reindex", src+" into "+dst, func(ctx context.Context) raw {
 		return a.c.reindex(ctx, reindexBody(src, dst))

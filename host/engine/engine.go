@@ -1,8 +1,10 @@
 // Package engine is demhost's small view of a search cluster. It has one
 // interface, Engine, and adapters for two vendors on their official Go
 // clients: Elasticsearch (go-elasticsearch/v8) and OpenSearch
-// (opensearch-go/v4). Open probes GET / to pick the vendor unless
-// Config.Kind names one. What the vendors share (name checks, timeouts,
+// (opensearch-go/v4). Open probes the node to pick the vendor unless
+// Config.Kind names one: _nodes/_local and the answer's headers, and GET /
+// only when that is refused (an Elasticsearch node without its rest-root
+// module answers GET / with 405). What the vendors share (name checks, timeouts,
 // bodies, error mapping, decoding, task following) is written once, in
 // adapter.go; each vendor's file only sends requests with its client.
 //
@@ -22,7 +24,7 @@ import (
 type Kind string
 
 const (
-	// Auto probes GET / and picks the adapter from the answer.
+	// Auto probes the node (see Probe) and picks the adapter from the answer.
 	Auto Kind = "auto"
 	// Elasticsearch is Elasticsearch 7.17, 8.x or 9.x, via go-elasticsearch/v8.
 	Elasticsearch Kind = "elasticsearch"
@@ -65,7 +67,7 @@ type Config struct {
 	Timeout time.Duration
 }
 
-// Info is what GET / says about the cluster.
+// Info is what the node says about itself and its cluster.
 type Info struct {
 	Kind        Kind
 	Version     string // e.g. "7.17.29" or "2.19.1"
@@ -109,8 +111,19 @@ type BulkResult struct {
 // error wraps ctx.Err().
 // Package enginetest checks every method against a real cluster.
 type Engine interface {
-	// Info returns the cluster's identity.
+	// Info returns the cluster's identity, from _nodes/_local (GET / only
+	// when that is refused).
 	Info(ctx context.Context) (Info, error)
+	// Capabilities says which optional server APIs the cluster has. It
+	// probes once per Engine, with requests that change nothing.
+	Capabilities(ctx context.Context) (Capabilities, error)
+	// MissingAnalysis lists the analysis components that body (an index
+	// creation body: settings.analysis and the mappings' analyzer and
+	// normalizer parameters) names and the cluster lacks, each as
+	// "analyzer folded: failed to find global filter under [asciifolding]".
+	// None means the engine has them all. Each distinct check is asked
+	// once per Engine.
+	MissingAnalysis(ctx context.Context, body []byte) ([]string, error)
 	// CreateIndex creates index with body (mappings, settings, aliases).
 	// It returns ErrAlreadyExists when the index exists.
 	CreateIndex(ctx context.Context, index string, body []byte) error
@@ -150,7 +163,9 @@ type Engine interface {
 	// clause, e.g. {"term":{"even":true}}; empty matches every document)
 	// and returns how many were deleted, visible to search at once.
 	// Like Reindex it runs as a server-side task that is followed until it
-	// ends, however long that takes; cancelling ctx cancels the task.
+	// ends, however long that takes; cancelling ctx cancels the task. A
+	// cluster without _delete_by_query (Capabilities) gets the same result
+	// from a scroll of the ids and bulk deletes.
 	// With an error, the count is what the task had done by then.
 	DeleteByQuery(ctx context.Context, index string, query []byte) (int64, error)
 	// GetSettings returns the index's settings flattened, e.g.
@@ -174,7 +189,9 @@ type Engine interface {
 	// index is ErrNotFound at once (the cluster would wait, calling it red).
 	Health(ctx context.Context, index string, want HealthStatus, timeout time.Duration) (Health, error)
 	// Reindex copies every document of src into dst on the server and
-	// waits for completion, returning the number of documents copied. The
+	// waits for completion, returning the number of documents copied. A
+	// cluster without _reindex (Capabilities) gets the copy from a scroll
+	// of src and bulk index requests into dst, keeping ids and routing. The
 	// per-request timeout bounds each poll of the task, not the task.
 	// With an error, the count is what the task had copied by then (for
 	// a failure, as the cluster reports it; for an interruption, the last

@@ -27,6 +27,22 @@ func TestOpenSearch(t *testing.T) {
 		enginetest.Options{Kind: engine.OpenSearch})
 }
 
+func TestOpenSearch3(t *testing.T) {
+	t.Parallel()
+	url := testenv.OpenSearch3URL(t)
+	enginetest.Run(t, func(t *testing.T) engine.Engine { return openReal(t, url, engine.OpenSearch, nil) },
+		enginetest.Options{Kind: engine.OpenSearch})
+}
+
+// The in-JVM Elasticsearch 8 has no _reindex or _delete_by_query: the
+// suite's Reindex and DeleteByQuery cases run the adapter's fallbacks.
+func TestElasticsearch8(t *testing.T) {
+	t.Parallel()
+	url := testenv.Elasticsearch8URL(t)
+	enginetest.Run(t, func(t *testing.T) engine.Engine { return openReal(t, url, engine.Elasticsearch, nil) },
+		enginetest.Options{Kind: engine.Elasticsearch})
+}
+
 // openReal opens the adapter of kind on url without probing.
 func openReal(t testing.TB, url string, kind engine.Kind, rt http.RoundTripper) engine.Engine {
 	t.Helper()
@@ -37,13 +53,14 @@ func openReal(t testing.TB, url string, kind engine.Kind, rt http.RoundTripper) 
 	return eng
 }
 
-// Probe and Open with Kind Auto pick the adapter from a real node's answer.
+// Probe and Open with Kind Auto pick the adapter from a real node's answer,
+// on the Elasticsearch 8 node too, whose GET / answers 405.
 func TestProbeRealNodes(t *testing.T) {
-	for _, te := range testenv.Engines(t) {
+	for _, te := range testenv.AllEngines(t) {
 		t.Run(te.Name, func(t *testing.T) {
 			t.Parallel()
 			ctx := testenv.Context(t)
-			kind := engine.Kind(te.Name)
+			kind := engine.Kind(te.Kind)
 			info, err := engine.Probe(ctx, engine.Config{URLs: []string{te.URL}})
 			if err != nil {
 				t.Fatal(err)

@@ -18,6 +18,9 @@ type fake struct {
 	status int
 	body   string
 	err    error
+	// noProduct leaves out the X-Elastic-Product header, which every
+	// answer of Elasticsearch 7.14+ carries (and go-elasticsearch requires).
+	noProduct bool
 
 	mu   sync.Mutex
 	reqs []*http.Request
@@ -39,7 +42,9 @@ func (f *fake) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
-	h.Set("X-Elastic-Product", "Elasticsearch") // go-elasticsearch checks it
+	if !f.noProduct {
+		h.Set("X-Elastic-Product", "Elasticsearch") // go-elasticsearch checks it
+	}
 	return &http.Response{StatusCode: f.status, Header: h, Request: req,
 		Body: io.NopCloser(strings.NewReader(f.body))}, nil
 }
@@ -249,28 +254,34 @@ func TestSwapAliasBody(t *testing.T) {
 func TestProbe(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name string
-		body string
-		want engine.Kind
+		name      string
+		body      string
+		noProduct bool
+		want      engine.Kind
 	}{
-		{"opensearch", `{"cluster_name":"c","version":{"distribution":"opensearch","number":"2.19.1"}}`, engine.OpenSearch},
-		{"elasticsearch", `{"cluster_name":"c","version":{"number":"8.15.0","build_flavor":"default"}}`, engine.Elasticsearch},
+		{"opensearch", `{"cluster_name":"c","nodes":{"n1":{"version":"2.19.1"}}}`, true, engine.OpenSearch},
+		{"elasticsearch", `{"cluster_name":"c","nodes":{"n1":{"version":"8.15.0","build_flavor":"default"}}}`, false, engine.Elasticsearch},
+		// Elasticsearch before 7.14 sends no header; its build_flavor says it.
+		{"elasticsearch without the header", `{"cluster_name":"c","nodes":{"n1":{"version":"7.10.2","build_flavor":"oss"}}}`, true, engine.Elasticsearch},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			f := &fake{status: 200, body: c.body}
+			f := &fake{status: 200, body: c.body, noProduct: c.noProduct}
 			cfg := engine.Config{URLs: []string{"https://node:9200"}, Username: "u", Password: "p", Transport: f}
 			info, err := engine.Probe(context.Background(), cfg)
 			if err != nil || info.Kind != c.want || info.ClusterName != "c" || info.URL != "https://node:9200" {
 				t.Fatalf("Probe = %+v, %v; want kind %s", info, err, c.want)
 			}
-			if u, p, ok := f.reqs[0].BasicAuth(); !ok || u != "u" || p != "p" || f.reqs[0].URL.Path != "/" {
+			if u, p, ok := f.reqs[0].BasicAuth(); !ok || u != "u" || p != "p" || f.reqs[0].URL.Path != "/_nodes/_local" {
 				t.Errorf("probe sent %s without basic auth", f.reqs[0].URL)
 			}
 			eng, err := engine.Open(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if c.want == engine.Elasticsearch && c.noProduct {
+				return // go-elasticsearch refuses to talk to it, as it should
 			}
 			got, err := eng.Info(context.Background())
 			if err != nil || got.Kind != c.want {

@@ -24,7 +24,7 @@ const (
 )
 
 // Open returns the adapter for the cluster cfg describes. With Kind Auto
-// (or empty) it first probes GET / and fails with ErrUnavailable when no
+// (or empty) it first probes the node (see Probe) and fails with ErrUnavailable when no
 // URL answers; with an explicit Kind it sends nothing.
 func Open(ctx context.Context, cfg Config) (Engine, error) {
 	cfg, err := cfg.withDefaults()
@@ -54,10 +54,13 @@ func Open(ctx context.Context, cfg Config) (Engine, error) {
 	return &adapter{kind: kind, timeout: cfg.Timeout, url: redact(cfg.URLs[0]), c: c}, nil
 }
 
-// Probe asks GET / of each URL in turn and returns what the first one that
-// answers says. Kind is OpenSearch when version.distribution is
-// "opensearch", else Elasticsearch. No URL answering is ErrUnavailable,
-// naming the URLs without their credentials.
+// Probe asks each URL in turn what it is and returns what the first one
+// that answers says. It asks GET _nodes/_local, which every Elasticsearch
+// and OpenSearch node serves (GET / is a module that an Elasticsearch node
+// can lack), and GET / only when that is refused (403, 404 or 405). The
+// kind comes from the answer's X-Elastic-Product or X-OpenSearch-Version
+// header, else from its body (see kindOf). No URL answering is
+// ErrUnavailable, naming the URLs without their credentials.
 func Probe(ctx context.Context, cfg Config) (Info, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -81,9 +84,44 @@ func Probe(ctx context.Context, cfg Config) (Info, error) {
 func probeOne(ctx context.Context, client *http.Client, cfg Config, raw string) (Info, error) {
 	shown := redact(raw)
 	op := "probe " + shown
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(raw, "/")+"/", nil)
+	notEngine := &Error{Op: op, Reason: "the node does not say its version: not Elasticsearch or OpenSearch", Err: ErrRejected}
+	h, r, err := probeGet(ctx, client, cfg, raw, "/_nodes/_local?filter_path="+strings.Join(nodeInfoFilter, ","))
+	if err == nil {
+		var n nodesAnswer
+		if err := decode(r, &n); err != nil {
+			return Info{}, err
+		}
+		version, _ := n.local()
+		if version == "" {
+			return Info{}, notEngine
+		}
+		return Info{Kind: kindOf(h, &n, nil), Version: version, ClusterName: n.ClusterName, URL: shown}, nil
+	}
+	if !infoUnanswered(err) {
+		return Info{}, err
+	}
+	h, r, err = probeGet(ctx, client, cfg, raw, "/")
 	if err != nil {
-		return Info{}, fmt.Errorf("%s: %w", op, err)
+		return Info{}, err
+	}
+	var ri rootInfo
+	if err := decode(r, &ri); err != nil {
+		return Info{}, err
+	}
+	if ri.Version.Number == "" {
+		return Info{}, notEngine
+	}
+	return Info{Kind: kindOf(h, nil, &ri), Version: ri.Version.Number, ClusterName: ri.ClusterName, URL: shown}, nil
+}
+
+// probeGet sends GET path to the node at raw with the configured
+// credentials and returns the answer's headers and its 2xx body.
+func probeGet(ctx context.Context, client *http.Client, cfg Config, raw, path string) (http.Header, *reply, error) {
+	shown := redact(raw)
+	op := "probe " + shown
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(raw, "/")+path, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
 	}
 	if req.URL.User != nil {
 		pw, _ := req.URL.User.Password()
@@ -103,20 +141,10 @@ func probeOne(ctx context.Context, client *http.Client, cfg Config, raw string) 
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		return Info{}, transportError(ctx, op, "", err)
+		return nil, nil, transportError(ctx, op, "", err)
 	}
 	r, err := readReply(ctx, op, "", resp.StatusCode, resp.Body, nil)
-	if err != nil {
-		return Info{}, err
-	}
-	var ri rootInfo
-	if err := decode(r, &ri); err != nil {
-		return Info{}, err
-	}
-	if ri.Version.Number == "" {
-		return Info{}, &Error{Op: op, Reason: "GET / has no version.number: not Elasticsearch or OpenSearch", Err: ErrRejected}
-	}
-	return Info{Kind: ri.kind(), Version: ri.Version.Number, ClusterName: ri.ClusterName, URL: shown}, nil
+	return resp.Header, r, err
 }
 
 // withDefaults fills the zero fields and checks the URLs.
@@ -189,11 +217,11 @@ func newTransport(caFile string) (*http.Transport, error) {
 // rule is package redact's.
 func redact(raw string) string { return urlredact.WithoutUser(raw) }
 
-// infoFrom decodes GET / for an adapter's Info.
-func infoFrom(r *reply, url string) (Info, error) {
+// infoFrom decodes GET / for the Info of an adapter of kind.
+func infoFrom(r *reply, kind Kind, url string) (Info, error) {
 	var ri rootInfo
 	if err := decode(r, &ri); err != nil {
 		return Info{}, err
 	}
-	return Info{Kind: ri.kind(), Version: ri.Version.Number, ClusterName: ri.ClusterName, URL: url}, nil
+	return Info{Kind: kind, Version: ri.Version.Number, ClusterName: ri.ClusterName, URL: url}, nil
 }

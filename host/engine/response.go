@@ -195,10 +195,3 @@ type rootInfo struct {
 		Distribution string `json:"distribution"`
 	} `json:"version"`
 }
-
-func (ri rootInfo) kind() Kind {
-	if ri.Version.Distribution == "opensearch" {
-		return OpenSearch
-	}
-	return Elasticsearch
-}

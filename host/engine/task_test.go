@@ -54,6 +54,17 @@ func TestLongTasks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The capability probe (once per engine) is two requests, each
+			// bounded by the 100ms timeout: done first, and retried on a
+			// busy machine, so the subtests time the task alone.
+			for try := 0; ; try++ {
+				if _, err := short.Capabilities(ctx); err == nil {
+					break
+				} else if try == 20 {
+					t.Fatalf("probe capabilities with a 100ms timeout: %v", err)
+				}
+			}
+			probed := rec.count()
 
 			t.Run("ReindexOutlivesRequestTimeout", func(t *testing.T) {
 				start := time.Now()
@@ -62,7 +73,7 @@ func TestLongTasks(t *testing.T) {
 					t.Fatalf("Reindex with a 100ms request timeout = %d, %v; want %d", got, err, n)
 				}
 				polled := 0
-				for _, r := range rec.since(0) {
+				for _, r := range rec.since(probed) {
 					if strings.HasPrefix(r, "GET /_tasks/") {
 						polled++
 					}

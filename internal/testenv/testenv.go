@@ -21,14 +21,24 @@ const (
 	DefaultES = "http://127.0.0.1:9200"
 	// DefaultOS is where `make services` runs OpenSearch.
 	DefaultOS = "http://127.0.0.1:9201"
+	// DefaultOS3 is where `make services` runs OpenSearch 3.
+	DefaultOS3 = "http://127.0.0.1:9202"
+	// DefaultES8 is where `make services` runs Elasticsearch 8 (in one JVM,
+	// without the rest-root, reindex and analysis-common modules).
+	DefaultES8 = "http://127.0.0.1:9204"
 	// DefaultPostgres is the DSN of the Postgres from `make services`.
 	DefaultPostgres = "postgres://demhost:demhost@127.0.0.1:5432/demhost?sslmode=disable"
 )
 
 // Engine is one real engine to run a suite against.
 type Engine struct {
-	Name string // "elasticsearch" or "opensearch": use it as the subtest name
+	// Name is "elasticsearch" or "opensearch" for the nodes of Engines, and
+	// "opensearch3" or "elasticsearch8" for the others of AllEngines: use
+	// it as the subtest name.
+	Name string
 	URL  string
+	// Kind is "elasticsearch" or "opensearch", the engine.Kind its adapter is.
+	Kind string
 }
 
 // Required reports whether a missing service must fail the test.
@@ -104,14 +114,47 @@ func OpenSearchURL(t testing.TB) string {
 	return u
 }
 
-// Engines returns both engines. Run a suite once per engine with
-// t.Run(e.Name, …) so the engine shows in each test's name.
+// OpenSearch3URL returns DEMHOST_TEST_OS3_URL (default DefaultOS3), or
+// skips/fails the test when it does not answer.
+func OpenSearch3URL(t testing.TB) string {
+	t.Helper()
+	u := envOr("DEMHOST_TEST_OS3_URL", DefaultOS3)
+	if !reachable(u) {
+		missing(t, "OpenSearch 3 at "+u, "run `make services` or set DEMHOST_TEST_OS3_URL")
+	}
+	return u
+}
+
+// Elasticsearch8URL returns DEMHOST_TEST_ES8_URL (default DefaultES8), or
+// skips/fails the test when it does not answer.
+func Elasticsearch8URL(t testing.TB) string {
+	t.Helper()
+	u := envOr("DEMHOST_TEST_ES8_URL", DefaultES8)
+	if !reachable(u) {
+		missing(t, "Elasticsearch 8 at "+u, "run `make services` or set DEMHOST_TEST_ES8_URL")
+	}
+	return u
+}
+
+// Engines returns the two main engines, Elasticsearch 7.17 and OpenSearch
+// 2.19. Run a suite once per engine with t.Run(e.Name, …) so the engine
+// shows in each test's name.
 func Engines(t testing.TB) []Engine {
 	t.Helper()
 	return []Engine{
-		{Name: "elasticsearch", URL: ElasticsearchURL(t)},
-		{Name: "opensearch", URL: OpenSearchURL(t)},
+		{Name: "elasticsearch", URL: ElasticsearchURL(t), Kind: "elasticsearch"},
+		{Name: "opensearch", URL: OpenSearchURL(t), Kind: "opensearch"},
 	}
+}
+
+// AllEngines returns Engines plus OpenSearch 3 and Elasticsearch 8, for
+// the suites that every engine demhost supports must pass (the adapter's
+// conformance suite, the seed flow).
+func AllEngines(t testing.TB) []Engine {
+	t.Helper()
+	return append(Engines(t),
+		Engine{Name: "opensearch3", URL: OpenSearch3URL(t), Kind: "opensearch"},
+		Engine{Name: "elasticsearch8", URL: Elasticsearch8URL(t), Kind: "elasticsearch"})
 }
 
 // PostgresDSN returns DEMHOST_TEST_PG_DSN (default DefaultPostgres), or

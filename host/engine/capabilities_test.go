@@ -1,0 +1,81 @@
+package engine_test
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/demhost/demhost/host/engine"
+	"github.com/demhost/demhost/internal/testenv"
+)
+
+// Every engine but the in-JVM Elasticsearch 8 (no reindex module) has
+// _reindex and _delete_by_query; the probe tells, and changes nothing.
+func TestCapabilitiesRealNodes(t *testing.T) {
+	for _, te := range testenv.AllEngines(t) {
+		t.Run(te.Name, func(t *testing.T) {
+			t.Parallel()
+			rec := &recorder{next: http.DefaultTransport}
+			eng := openReal(t, te.URL, engine.Kind(te.Kind), rec)
+			ctx := testenv.Context(t)
+			caps, err := eng.Capabilities(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := te.Name != "elasticsearch8"
+			if caps.Reindex != want || caps.DeleteByQuery != want {
+				t.Errorf("Capabilities = %+v, want both %t", caps, want)
+			}
+			n := rec.count()
+			if again, err := eng.Capabilities(ctx); err != nil || again != caps || rec.count() != n {
+				t.Errorf("second Capabilities = %+v, %v after %d more requests; want the same, asked once",
+					again, err, rec.count()-n)
+			}
+		})
+	}
+}
+
+// A schema's analysis is checked against what the engine has: on the
+// in-JVM Elasticsearch 8 (no analysis-common) a folding analyzer and the
+// english analyzer are missing, each named; OpenSearch 3 has them all.
+func TestMissingAnalysisRealNodes(t *testing.T) {
+	body := []byte(`{
+	 "settings":{"analysis":{
+	  "filter":{"my_stop":{"type":"stop","stopwords":["the"]},"my_syn":{"type":"synonym","synonyms":["film,movie"]}},
+	  "analyzer":{
+	   "folded":{"type":"custom","tokenizer":"standard","filter":["lowercase","asciifolding","my_stop"]},
+	   "syn":{"type":"custom","tokenizer":"standard","filter":["my_syn"]},
+	   "plain":{"type":"custom","tokenizer":"standard","filter":["lowercase","my_stop"]},
+	   "std":{"type":"standard","stopwords":"_none_"}},
+	  "normalizer":{"lower":{"type":"custom","filter":["lowercase"]}}}},
+	 "mappings":{"properties":{
+	  "title":{"type":"text","analyzer":"folded","fields":{"en":{"type":"text","analyzer":"english"}}},
+	  "tag":{"type":"keyword","normalizer":"lower"},
+	  "body":{"type":"text","analyzer":"plain","search_analyzer":"standard"}}}}`)
+	cases := []struct {
+		name string
+		url  func(testing.TB) string
+		want []string
+	}{
+		{"elasticsearch8", testenv.Elasticsearch8URL, []string{
+			"analyzer folded: failed to find global filter under [asciifolding]",
+			"analyzer syn: failed to find global filter under [synonym]",
+			"analyzer english: failed to find global analyzer [english]",
+		}},
+		{"opensearch3", testenv.OpenSearch3URL, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			eng := openReal(t, c.url(t), "", nil)
+			got, err := eng.MissingAnalysis(testenv.Context(t), body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("MissingAnalysis =\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(c.want, "\n  "))
+			}
+		})
+	}
+}
