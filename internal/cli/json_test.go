@@ -100,12 +100,33 @@ type docPlugin struct {
 	Error    string   `json:"error,omitempty"`
 }
 
+type docPlan struct {
+	Index      string      `json:"index"`
+	Plan       string      `json:"plan"`
+	Active     string      `json:"active,omitempty"`
+	ActiveHash string      `json:"active_hash,omitempty"`
+	Latest     string      `json:"latest,omitempty"`
+	Hash       string      `json:"hash"`
+	Source     string      `json:"source"`
+	Changes    []docChange `json:"changes"`
+}
+
+type docChange struct {
+	Path   string `json:"path"`
+	What   string `json:"what"`
+	From   string `json:"from,omitempty"`
+	To     string `json:"to,omitempty"`
+	Needs  string `json:"needs"`
+	Reason string `json:"reason"`
+}
+
 var docShapes = map[string]func() any{
 	"result":  func() any { return &[]docResult{} },
 	"version": func() any { return &[]docVersion{} },
 	"cluster": func() any { return &[]docCluster{} },
 	"action":  func() any { return &[]docAction{} },
 	"plugin":  func() any { return &[]docPlugin{} },
+	"plan":    func() any { return &[]docPlan{} },
 }
 
 // decodeStrict decodes out into v refusing unknown keys, and checks that
@@ -155,6 +176,7 @@ func TestJSONOutputMatchesTheREADME(t *testing.T) {
 		decodeStrict(t, strings.Join(args, " "), out, docShapes[shape]())
 		return out
 	}
+	check("plan", "plan", "movies") // no version yet
 	check("result", "create", "movies")
 	check("result", "activate", "movies")
 	check("result", "update", "movies")
@@ -166,6 +188,7 @@ func TestJSONOutputMatchesTheREADME(t *testing.T) {
 	check("result", "drop", "movies-1")
 	check("result", "create", "movies", "--force")
 	check("result", "update", "movies", "--newer")
+	check("plan", "plan", "--all")
 	check("version", "list")
 	check("cluster", "list", "--es-only")
 	check("plugin", "plugins")

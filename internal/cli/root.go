@@ -40,7 +40,7 @@ Configuration comes from demhost.yaml (--config, else ./demhost.yaml), then
 DEMHOST_* environment variables, then flags.
 
 Exit codes: 0 ok, 1 an action failed or was interrupted, 2 usage or
-configuration error.`,
+configuration error, 3 plan --exit-code found something to change.`,
 		Version:           version(),
 		SilenceErrors:     true,
 		SilenceUsage:      true,
@@ -78,6 +78,7 @@ configuration error.`,
 		a.historyCommand(),
 		a.pluginsCommand(),
 		a.workerCommand(),
+		a.planCommand(),
 		a.deployCommand(),
 	)
 	return root
