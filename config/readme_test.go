@@ -29,7 +29,7 @@ func TestReadmeConfigsLoad(t *testing.T) {
 		blocks := strings.Split(string(body), "```yaml\n")
 		for i, b := range blocks[1:] {
 			yaml, _, _ := strings.Cut(b, "```")
-			if !strings.Contains(yaml, "plugins:") && !strings.Contains(yaml, "engine:") && !strings.Contains(yaml, "bulk:") {
+			if !strings.Contains(yaml, "plugins:") && !strings.Contains(yaml, "engine:") && !strings.Contains(yaml, "bulk:") && !strings.Contains(yaml, "deploy:") {
 				continue
 			}
 			dir := t.TempDir()

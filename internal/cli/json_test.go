@@ -22,6 +22,7 @@ type docResult struct {
 	ActionID   int64            `json:"action_id"`
 	ParentID   int64            `json:"parent_id,omitempty"`
 	Kind       string           `json:"kind"`
+	Step       string           `json:"step,omitempty"`
 	Index      string           `json:"index"`
 	Version    int              `json:"version,omitempty"`
 	Target     string           `json:"target"`
@@ -176,7 +177,9 @@ func TestJSONOutputMatchesTheREADME(t *testing.T) {
 		decodeStrict(t, strings.Join(args, " "), out, docShapes[shape]())
 		return out
 	}
-	check("plan", "plan", "movies") // no version yet
+	check("plan", "plan", "movies")     // no version yet
+	check("result", "deploy", "movies") // a new version, step by step
+	check("result", "deploy", "movies") // no change
 	check("result", "create", "movies")
 	check("result", "activate", "movies")
 	check("result", "update", "movies")
@@ -196,7 +199,7 @@ func TestJSONOutputMatchesTheREADME(t *testing.T) {
 	out := check("action", "history")
 	json.Unmarshal([]byte(out), &hist)
 	for _, h := range hist {
-		if h.Kind == "migrate" || (h.Kind == "update" && h.ParentID == 0) {
+		if h.Kind == "migrate" || h.Kind == "deploy" || (h.Kind == "update" && h.ParentID == 0) {
 			one := demhost(0, "history", strconv.FormatInt(h.ID, 10), "-o", "json").stdout
 			decodeStrict(t, "history "+strconv.FormatInt(h.ID, 10), "["+one+"]", &[]docAction{})
 		}
