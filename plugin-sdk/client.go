@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/go-plugin/runner"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/experimental"
 	"google.golang.org/grpc/status"
 
 	pb "github.com/demhost/demhost/plugin-sdk/internal/proto"
@@ -93,6 +94,7 @@ func Start(ctx context.Context, name, path string, opts ...StartOption) (*Plugin
 			grpc.WithReadBufferSize(256 << 10),
 			grpc.WithInitialWindowSize(4 << 20),
 			grpc.WithInitialConnWindowSize(16 << 20),
+			experimental.WithBufferPool(sharedFramePool),
 		},
 	})
 

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/experimental"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -70,6 +71,7 @@ func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
 		grpc.MaxSendMsgSize(maxMessageBytes),
 		grpc.WriteBufferSize(256<<10),
 		grpc.ReadBufferSize(64<<10),
+		experimental.BufferPool(sharedFramePool),
 	)...)
 }
 

@@ -196,9 +196,11 @@ func (r *Registry) Partitions(ctx context.Context, id int64) ([]Partition, error
 }
 
 // ClaimPartition records that worker took partition number of action id
-// (an attempt more) and returns its checkpoint with the action's status.
-// It changes nothing when the action is no longer in progress or the
-// partition has ended; the caller then drops the job.
+// (an attempt more) and returns the partition as it was before, with the
+// action's status: a partition found running was left so by a worker that
+// died or was cut off, and is taken over. It changes nothing when the
+// action is no longer in progress or the partition has ended; the caller
+// then drops the job.
 func (r *Registry) ClaimPartition(ctx context.Context, id int64, number int, worker string) (Partition, ActionStatus, error) {
 	var (
 		p      Partition
@@ -213,21 +215,20 @@ func (r *Registry) ClaimPartition(ctx context.Context, id int64, number int, wor
 			return err
 		}
 		status = ActionStatus(s)
-		if status == ActionInProgress {
-			if _, err := tx.ExecContext(ctx, r.q(`UPDATE partitions SET status = ?, attempts = attempts + 1, worker = ?,
-				running_indexed = 0, running_deleted = 0, updated_at = ?
-				WHERE action_id = ? AND number = ? AND status IN (?, ?, ?)`),
-				string(PartitionRunning), worker, now(), id, number,
-				string(PartitionQueued), string(PartitionRunning), string(PartitionRetrying)); err != nil {
-				return err
-			}
-		}
 		var err error
 		p, err = scanPartition(tx.QueryRowContext(ctx, r.q(`SELECT `+partitionColumns+` FROM partitions
 			WHERE action_id = ? AND number = ?`), id, number))
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
+		if err != nil || status != ActionInProgress {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, r.q(`UPDATE partitions SET status = ?, attempts = attempts + 1, worker = ?,
+			running_indexed = 0, running_deleted = 0, updated_at = ?
+			WHERE action_id = ? AND number = ? AND status IN (?, ?, ?)`),
+			string(PartitionRunning), worker, now(), id, number,
+			string(PartitionQueued), string(PartitionRunning), string(PartitionRetrying))
 		return err
 	})
 	if err != nil {

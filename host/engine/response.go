@@ -152,6 +152,11 @@ func sentinelFor(status int, typ string) error {
 		}
 	case "es_rejected_execution_exception", "rejected_execution_exception":
 		return ErrTooManyRequests
+	case "mapper_exception":
+		// A mapping update the engine cannot merge (e.g. "the [enabled]
+		// parameter can't be updated") answers 500, but retrying it
+		// never helps: the request is refused.
+		return ErrRejected
 	}
 	switch {
 	case status == http.StatusNotFound:

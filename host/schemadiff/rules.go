@@ -52,11 +52,7 @@ var paramRules = map[string]paramRule{
 		allows:  func(_ string, from, to any) bool { return text(to) == "false" },
 		refused: "the engine can disable norms on an existing field but not enable them",
 	},
-	"fielddata": {
-		reason:  "the engine updates fielddata loading of a text field",
-		allows:  func(typ string, from, to any) bool { return typ == "text" },
-		refused: "fielddata is a parameter of text fields",
-	},
+	"fielddata":              {inPlace: true, reason: "the engine updates fielddata loading of a text field"},
 	"analyzer":               {reason: "analyzer change: the indexed terms were made by the old analyzer, so the documents must be indexed again into a new index"},
 	"normalizer":             {reason: "normalizer change: the indexed terms were made by the old normalizer, so the documents must be indexed again into a new index"},
 	"index":                  {reason: "the engine cannot change whether an existing field is indexed"},
@@ -70,7 +66,7 @@ var paramRules = map[string]paramRule{
 	"index_options":          {reason: "the engine cannot change index_options of an existing field"},
 	"enabled":                {reason: "the engine cannot enable or disable an existing object"},
 	"scaling_factor":         {reason: "the engine cannot change the scaling_factor of an existing field"},
-	"coerce":                 {reason: "coerce is not known to be updatable on both engines"},
+	"coerce":                 {inPlace: true, reason: "the engine updates coerce for documents indexed from now on"},
 	"boost":                  {reason: "the engine cannot change the index-time boost of an existing field"},
 	"index_prefixes":         {reason: "the engine cannot change index_prefixes of an existing field"},
 	"index_phrases":          {reason: "the engine cannot change index_phrases of an existing field"},
@@ -124,15 +120,11 @@ var settingRules = map[string]settingRule{
 
 	"index.number_of_shards":         {what: "shards", reason: "the shard count is fixed when an index is created; a new index with the new count must be filled"},
 	"index.number_of_routing_shards": {what: "shards", reason: "the routing shard count is fixed when an index is created"},
-	"index.routing_partition_size":   {reason: "routing_partition_size is fixed when an index is created"},
 	"index.codec":                    {reason: "the codec is a static setting: it changes only on a closed index, and demhost does not close a live index"},
 	"index.analysis.":                {what: "analyzer", reason: "analyzer change: analysis settings change only on a closed index, and the indexed terms were made by the old ones, so the documents must be indexed again into a new index"},
 	"index.similarity.":              {reason: "similarity settings change only on a closed index"},
 	"index.sort.":                    {reason: "index sorting is fixed when an index is created"},
-	"index.soft_deletes.enabled":     {reason: "soft deletes are fixed when an index is created"},
 	"index.shard.check_on_startup":   {reason: "a static setting: it changes only on a closed index"},
-	"index.hidden":                   {reason: "index.hidden is not dynamic on every engine"},
-	"index.knn":                      {reason: "k-NN is enabled only when an index is created"},
 }
 
 // ruleForSetting returns the rule for a flat setting key: the exact row, or

@@ -44,6 +44,8 @@ type Change struct {
 type Schema struct {
 	Mappings map[string]any
 	Settings map[string]string
+	// values are the settings' values as written, for a request body.
+	values map[string]any
 }
 
 // Parse decodes a schema body {"mappings":…,"settings":…}. Settings may be
@@ -53,7 +55,7 @@ func Parse(schema []byte) (Schema, error) {
 	if err := unmarshal(schema, &top); err != nil {
 		return Schema{}, fmt.Errorf("schema: %w", err)
 	}
-	s := Schema{Mappings: map[string]any{}, Settings: map[string]string{}}
+	s := Schema{Mappings: map[string]any{}, Settings: map[string]string{}, values: map[string]any{}}
 	if m, ok := top["mappings"]; ok && len(m) > 0 && string(m) != "null" {
 		if err := unmarshal(m, &s.Mappings); err != nil {
 			return Schema{}, fmt.Errorf("schema mappings: %w", err)
@@ -64,7 +66,10 @@ func Parse(schema []byte) (Schema, error) {
 		if err := unmarshal(st, &nested); err != nil {
 			return Schema{}, fmt.Errorf("schema settings: %w", err)
 		}
-		flatten("", nested, s.Settings)
+		flatten("", nested, s.values)
+		for k, v := range s.values {
+			s.Settings[k] = text(v)
+		}
 	}
 	return s, nil
 }
@@ -75,8 +80,8 @@ func unmarshal(b []byte, v any) error {
 	return dec.Decode(v)
 }
 
-// flatten writes nested settings as "index.a.b" → text.
-func flatten(prefix string, m map[string]any, out map[string]string) {
+// flatten writes nested settings as "index.a.b" → value.
+func flatten(prefix string, m map[string]any, out map[string]any) {
 	for k, v := range m {
 		key := prefix + k
 		if prefix == "" && !strings.HasPrefix(k, "index.") && k != "index" {
@@ -86,7 +91,7 @@ func flatten(prefix string, m map[string]any, out map[string]string) {
 			flatten(key+".", sub, out)
 			continue
 		}
-		out[key] = text(v)
+		out[key] = v
 	}
 }
 
@@ -244,7 +249,9 @@ func added(path string, def map[string]any, live any, sub bool) Change {
 		return c
 	}
 	for _, lc := range compareField(path, l, def, nil) {
-		if lc.Breaking {
+		// The engine keeps what the index has and the definition leaves
+		// out (a dynamic keyword sub-field): that merges.
+		if lc.Breaking && !strings.HasPrefix(lc.What, "removed ") {
 			c.Breaking = true
 			c.From = typeOf(l)
 			c.Reason = fmt.Sprintf("the index already has %s, mapped as %s (by dynamic mapping), and the engine cannot change its %s", path, typeOf(l), lc.What)
@@ -384,7 +391,7 @@ func SettingsBody(changes []Change, to Schema) []byte {
 		if !ok {
 			continue
 		}
-		if v, ok := to.Settings[k]; ok {
+		if v, ok := to.values[k]; ok {
 			body[k] = v
 		} else {
 			body[k] = nil

@@ -44,6 +44,10 @@ func testMapping(t *testing.T, e *env) {
 	if ee := wantEngineError(t, "type change", err, engine.ErrRejected, name); ee != nil && !strings.Contains(ee.Reason, "n") {
 		t.Errorf("error = %+v, want a reason naming field n", ee)
 	}
+	// Some conflicts answer 500 (mapper_exception); they are refusals too.
+	e.must(e.eng.PutMapping(ctx, name, []byte(`{"properties":{"o":{"type":"object"}}}`)), "add object")
+	err = e.eng.PutMapping(ctx, name, []byte(`{"properties":{"o":{"type":"object","enabled":false}}}`))
+	wantEngineError(t, "disabling an object", err, engine.ErrRejected, name)
 	read()
 	if got.Properties["n"].Type != "long" {
 		t.Errorf("a refused PutMapping changed n to %+v", got.Properties["n"])

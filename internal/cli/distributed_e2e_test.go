@@ -1,0 +1,295 @@
+//go:build slow
+
+package cli_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/demhost/demhost/internal/testenv"
+)
+
+// The fault tests of issue 15: `update --distributed` and three real
+// `demhost worker` processes on one registry, with a deliberately slow
+// movies source so that a job is still running when the faults hit.
+
+// slowMovies is the movies section of these tests: 100ms per 100
+// documents, so 6,000 documents take about 6s of sleeping.
+const (
+	slowN      = 6000
+	slowMovies = "{synthetic: 6000, batch_delay_ms: 100}"
+)
+
+// workerProc is a running `demhost worker`, its stderr in a file.
+type workerProc struct {
+	cmd *exec.Cmd
+	log string
+}
+
+func (w *workerProc) output(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(w.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// startWorker starts `demhost worker` in b's environment.
+func startWorker(t *testing.T, b *bin, name string, extra ...string) *workerProc {
+	t.Helper()
+	w := &workerProc{log: filepath.Join(t.TempDir(), name+".log")}
+	f, err := os.Create(w.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.cmd = b.cmd(append([]string{"worker", "--concurrency", "1", "--rescue-after", "6s", "--retry-backoff", "200ms"}, extra...)...)
+	w.cmd.Stdout, w.cmd.Stderr = f, f
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		w.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { w.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			w.cmd.Process.Kill()
+		}
+		f.Close()
+		if t.Failed() {
+			t.Logf("%s:\n%s", name, w.output(t))
+		}
+	})
+	return w
+}
+
+// waitFor polls cond every 100ms until it holds or limit passes.
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, limit)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func engineCount(t *testing.T, b *bin, index string) int64 {
+	t.Helper()
+	var n struct {
+		Count int64 `json:"count"`
+	}
+	httpJSON(t, b.engine+"/"+b.prefix+index+"/_refresh", &struct{}{})
+	httpJSON(t, b.engine+"/"+b.prefix+index+"/_count", &n)
+	return n.Count
+}
+
+// jobStates counts River's jobs in schema by state.
+func jobStates(t *testing.T, dsn string) map[string]int {
+	t.Helper()
+	ctx := testenv.Context(t)
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT state::text, count(*) FROM river_job GROUP BY state`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[s] = n
+	}
+	return out
+}
+
+// partitionsDone is the sum of the slices done of action id.
+func partitionsDone(t *testing.T, dsn string, id int64) int {
+	t.Helper()
+	ctx := testenv.Context(t)
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT COALESCE(SUM(done), 0) FROM partitions WHERE action_id = $1`, id).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func prepare(t *testing.T, b *bin) {
+	t.Helper()
+	for _, args := range [][]string{{"create", "movies"}, {"activate", "movies"}} {
+		if r := b.run(args...); r.code != 0 {
+			t.Fatalf("%v: %s", args, r.stderr)
+		}
+	}
+}
+
+// TestDistributedWorkerKilled: SIGKILL one of three workers in the middle
+// of a job; River rescues the job, another worker resumes it from its
+// partition's checkpoint, and the version ends with exactly N documents.
+// A worker of another prefix on the same registry takes none of the jobs.
+func TestDistributedWorkerKilled(t *testing.T) {
+	t.Parallel()
+	es := testenv.ElasticsearchURL(t)
+	dsn, _ := testenv.PostgresSchema(t)
+	b := newBin(t, es, dsn, slowMovies)
+	prepare(t, b)
+	other := *b
+	other.prefix = uniquePrefix(t)
+	bystander := startWorker(t, &other, "other-prefix")
+	workers := []*workerProc{startWorker(t, b, "w0"), startWorker(t, b, "w1"), startWorker(t, b, "w2")}
+
+	upd := b.cmd("update", "movies", "--distributed", "--partitions", "6", "-o", "json")
+	var out, errb bytes.Buffer
+	upd.Stdout, upd.Stderr = &out, &errb
+	if err := upd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { upd.Process.Kill() })
+	// Kill w0 once it has recorded a slice of its job but not finished it.
+	waitFor(t, time.Minute, "w0 takes a job", func() bool { return strings.Contains(workers[0].output(t), "attempt 1 of") })
+	time.Sleep(1500 * time.Millisecond)
+	if strings.Contains(workers[0].output(t), ": done") {
+		t.Log("w0 finished a job before the kill; it is killed during its next one")
+	}
+	if err := workers[0].cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	code, took := waitExit(t, upd, 3*time.Minute)
+	if code != 0 {
+		t.Fatalf("update --distributed exited %d after %s: %s %s", code, took, out.String(), errb.String())
+	}
+	if got := engineCount(t, b, "movies"); got != slowN {
+		t.Fatalf("_count %d, want exactly %d", got, slowN)
+	}
+	a := newestUpdate(t, b)
+	if a.Status != "complete" {
+		t.Fatalf("action %d: %s (%s)", a.ID, a.Status, a.Error)
+	}
+	var hist jsonActionLog
+	b.json(&hist, 0, "history", jsonID(a.ID))
+	if !strings.Contains(strings.Join(hist.Log, "\n"), "which stopped without ending it") {
+		t.Errorf("no rescued job in the action's log:\n%s", hist.Log)
+	}
+	if hist.Indexed != slowN {
+		t.Errorf("action counts %d indexed, want %d", hist.Indexed, slowN)
+	}
+	if o := bystander.output(t); strings.Contains(o, "job ") {
+		t.Errorf("a worker of another prefix ran jobs:\n%s", o)
+	}
+}
+
+type jsonActionLog struct {
+	ID      int64    `json:"id"`
+	Status  string   `json:"status"`
+	Log     []string `json:"log"`
+	Indexed int64    `json:"indexed"`
+}
+
+// TestDistributedInterruptAndResume: SIGINT on `update --distributed`
+// ends the action interrupted and cancels its remaining jobs; `update
+// --distributed --resume` continues from the partitions' checkpoints and
+// completes with exactly N documents.
+func TestDistributedInterruptAndResume(t *testing.T) {
+	t.Parallel()
+	es := testenv.ElasticsearchURL(t)
+	dsn, _ := testenv.PostgresSchema(t)
+	b := newBin(t, es, dsn, slowMovies)
+	prepare(t, b)
+	for i := range 3 {
+		startWorker(t, b, fmt.Sprintf("w%d", i))
+	}
+	upd := b.cmd("update", "movies", "--distributed", "--partitions", "6")
+	var errb bytes.Buffer
+	upd.Stderr = &errb
+	if err := upd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { upd.Process.Kill() })
+	var id int64
+	waitFor(t, time.Minute, "a slice is done", func() bool {
+		var hist []jsonActionFull
+		b.json(&hist, 0, "history", "movies")
+		if len(hist) > 0 && hist[0].Kind == "update" {
+			id = hist[0].ID
+			return partitionsDone(t, dsn, id) > 0
+		}
+		return false
+	})
+	if err := upd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := waitExit(t, upd, 30*time.Second); code != 1 {
+		t.Fatalf("interrupted update exited %d, want 1: %s", code, errb.String())
+	}
+	if a := newestUpdate(t, b); a.Status != "interrupted" {
+		t.Fatalf("action %d: %s, want interrupted", a.ID, a.Status)
+	}
+	waitFor(t, 30*time.Second, "no job left to run", func() bool {
+		s := jobStates(t, dsn)
+		return s["available"]+s["running"]+s["retryable"]+s["scheduled"] == 0
+	})
+	if got := engineCount(t, b, "movies"); got >= slowN {
+		t.Fatalf("the interrupted update indexed all %d documents; the test needs it stopped earlier", got)
+	}
+	r := b.one(0, "update", "movies", "--distributed", "--resume")
+	if r.Indexed != slowN {
+		t.Errorf("resumed update counts %d indexed, want %d (the partitions' checkpoints plus the rest)", r.Indexed, slowN)
+	}
+	if got := engineCount(t, b, "movies"); got != slowN {
+		t.Fatalf("_count %d, want exactly %d", got, slowN)
+	}
+	var hist jsonActionLog
+	b.json(&hist, 0, "history", jsonID(newestUpdate(t, b).ID))
+	if hist.Status != "complete" || !strings.Contains(strings.Join(hist.Log, "\n"), fmt.Sprintf("continuing distributed update %d", id)) {
+		t.Fatalf("resumed action %s, log:\n%s", hist.Status, hist.Log)
+	}
+}
+
+// TestDistributedSQLite: with a SQLite registry, several worker processes
+// on one host fill a version together.
+func TestDistributedSQLite(t *testing.T) {
+	t.Parallel()
+	es := testenv.ElasticsearchURL(t)
+	b := newBin(t, es, filepath.Join(t.TempDir(), "registry.db"), slowMovies)
+	prepare(t, b)
+	workers := []*workerProc{startWorker(t, b, "w0"), startWorker(t, b, "w1"), startWorker(t, b, "w2")}
+	r := b.one(0, "update", "movies", "--distributed", "--partitions", "6")
+	if r.Indexed != slowN {
+		t.Fatalf("update counts %d indexed, want %d", r.Indexed, slowN)
+	}
+	if got := engineCount(t, b, "movies"); got != slowN {
+		t.Fatalf("_count %d, want exactly %d", got, slowN)
+	}
+	busy := 0
+	for _, w := range workers {
+		if strings.Contains(w.output(t), ": done") {
+			busy++
+		}
+	}
+	if busy < 2 {
+		t.Errorf("only %d of 3 workers ran a job", busy)
+	}
+}
