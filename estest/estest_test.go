@@ -58,11 +58,11 @@ func assertGone(t *testing.T, eng engine.Engine, ps *prefixes, want int) {
 
 func TestNew(t *testing.T) {
 	t.Parallel()
-	for _, e := range testenv.Engines(t) {
+	for _, e := range testenv.AllEngines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			env := estest.New(t, estest.WithEngineURL(e.URL))
-			if !regexp.MustCompile(`^t[0-9a-z]{6,7}_new_elasticsearch_[0-9a-f]{10}_$|^t[0-9a-z]{6,7}_new_opensearch_[0-9a-f]{10}_$`).MatchString(env.Prefix()) {
+			if !regexp.MustCompile(`^t[0-9a-z]{6,7}_new_(elasticsearch8?|opensearch3?)_[0-9a-f]{10}_$`).MatchString(env.Prefix()) {
 				t.Errorf("Prefix() = %q, want t<time>_new_<engine>_<random>_", env.Prefix())
 			}
 			if got, want := env.Index("movies"), env.Prefix()+"movies"; got != want {
@@ -74,8 +74,8 @@ func TestNew(t *testing.T) {
 			if env.EngineURL() != e.URL {
 				t.Errorf("EngineURL() = %q, want %q", env.EngineURL(), e.URL)
 			}
-			if string(env.Kind()) != e.Name {
-				t.Errorf("Kind() = %q, want %q", env.Kind(), e.Name)
+			if string(env.Kind()) != e.Kind {
+				t.Errorf("Kind() = %q, want %q", env.Kind(), e.Kind)
 			}
 			if env.Version() == "" {
 				t.Error("Version() is empty")
@@ -119,7 +119,7 @@ func TestIsolationEngine(t *testing.T) {
 // "movies" with a different number of documents.
 func TestIsolationHost(t *testing.T) {
 	t.Parallel()
-	for _, e := range testenv.Engines(t) {
+	for _, e := range testenv.AllEngines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			isolated(t, e, func(t *testing.T, env *estest.Env, i int) {

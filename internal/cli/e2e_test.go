@@ -259,7 +259,7 @@ func seedFlow(t *testing.T, b *bin) {
 func TestSeedFlow(t *testing.T) {
 	t.Parallel()
 	pg := testenv.PostgresDSN(t)
-	for _, e := range testenv.Engines(t) {
+	for _, e := range testenv.AllEngines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			for _, reg := range []string{"sqlite", "postgres"} {
