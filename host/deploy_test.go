@@ -352,3 +352,41 @@ func TestDeployCatchesUpWritesDuringFill(t *testing.T) {
 		}
 	})
 }
+
+// TestDeployInPlaceAndFromActive: a new field is applied in place on the
+// active version (no new version), and a type change with FromActive is
+// filled by a server-side copy of the active version.
+func TestDeployInPlaceAndFromActive(t *testing.T) {
+	t.Parallel()
+	src := &countedSource{testSource: newTestSource("movies", 120)}
+	f := newFixture(t, openEngine(t, testenv.ElasticsearchURL(t)), postgresRegistry(t), host.BulkConfig{Workers: 2}, src)
+	if _, err := f.h.Deploy(f.ctx, []string{"movies"}, host.DeployOptions{All: false}); err != nil {
+		t.Fatalf("first deploy: %v", err)
+	}
+
+	src.setMapping(`{"properties":{"title":{"type":"text"},"year":{"type":"integer"},"updated":{"type":"date"},"rating":{"type":"keyword"}}}`)
+	f.reopen(src)
+	rs, err := f.h.Deploy(f.ctx, nil, host.DeployOptions{All: true})
+	if err != nil || len(rs) != 1 || rs[0].Kind != string(registry.ActionUpdateSchema) || rs[0].Version != 1 {
+		t.Fatalf("deploy of a new field: %+v, %v; want one in-place update of movies-1", rs, err)
+	}
+	if vs, _ := f.reg.Versions(f.ctx, f.env, "movies", false); len(vs) != 1 {
+		t.Fatalf("an in-place deploy made %d versions, want 1", len(vs))
+	}
+
+	src.setMapping(`{"properties":{"title":{"type":"text"},"year":{"type":"keyword"},"updated":{"type":"date"},"rating":{"type":"keyword"}}}`)
+	f.reopen(src)
+	rs, err = f.h.Deploy(f.ctx, []string{"movies"}, host.DeployOptions{FromActive: true})
+	if err != nil {
+		t.Fatalf("deploy --from-active: %v", err)
+	}
+	if rs[1].Step != "fill" || rs[1].Kind != string(registry.ActionMigrate) || rs[1].Counts.Indexed != 120 {
+		t.Errorf("the fill of deploy --from-active: %+v, want a migrate of 120 documents", rs[1])
+	}
+	if got := f.alias("movies"); len(got) != 1 || got[0] != f.env+"movies-2" {
+		t.Fatalf("alias points at %v, want %smovies-2", got, f.env)
+	}
+	if n := f.count(f.h.Alias("movies")); n != 120 {
+		t.Errorf("movies-2 holds %d documents, want 120", n)
+	}
+}
