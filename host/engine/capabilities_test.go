@@ -1,6 +1,8 @@
 package engine_test
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -77,5 +79,43 @@ func TestMissingAnalysisRealNodes(t *testing.T) {
 				t.Errorf("MissingAnalysis =\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(c.want, "\n  "))
 			}
 		})
+	}
+}
+
+// pathFake answers each path with its own status and body, without the
+// X-Elastic-Product header, as OpenSearch or a proxy would.
+type pathFake map[string]struct {
+	status int
+	body   string
+}
+
+func (p pathFake) RoundTrip(req *http.Request) (*http.Response, error) {
+	a, ok := p[req.URL.Path]
+	if !ok {
+		a.status, a.body = 404, `{"error":"no handler"}`
+	}
+	h := http.Header{"Content-Type": {"application/json"}}
+	return &http.Response{StatusCode: a.status, Header: h, Request: req, Body: io.NopCloser(strings.NewReader(a.body))}, nil
+}
+
+// A user without the monitor privilege gets 403 from _nodes/_local; Probe
+// and Info then read GET /.
+func TestProbeFallsBackToRoot(t *testing.T) {
+	t.Parallel()
+	f := pathFake{
+		"/_nodes/_local": {403, `{"error":{"type":"security_exception","reason":"no permission"},"status":403}`},
+		"/":              {200, `{"cluster_name":"c","version":{"distribution":"opensearch","number":"1.3.20"}}`},
+	}
+	cfg := engine.Config{URLs: []string{"http://node:9200"}, Transport: f}
+	info, err := engine.Probe(context.Background(), cfg)
+	if err != nil || info.Kind != engine.OpenSearch || info.Version != "1.3.20" || info.ClusterName != "c" {
+		t.Fatalf("Probe = %+v, %v; want OpenSearch 1.3.20 of cluster c from GET /", info, err)
+	}
+	eng, err := engine.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := eng.Info(context.Background()); err != nil || got != info {
+		t.Errorf("Info = %+v, %v; want %+v", got, err, info)
 	}
 }
