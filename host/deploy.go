@@ -299,6 +299,22 @@ func (d *deployment) run(ctx context.Context) (Result, error) {
 			a.logf(ctx, "%s", r.Notes[0])
 		}
 	}
+	if d.params.Resumes == 0 {
+		// Planned before the lock: another deploy may have run meanwhile.
+		p, err := h.planIndex(ctx, d.index)
+		if err != nil {
+			return r, err
+		}
+		switch p.Kind {
+		case PlanNoChange:
+			r.Version = p.Active
+			r.Message = fmt.Sprintf("%s already has the source's schema (another action deployed it meanwhile); nothing to deploy", p.ActiveName)
+			a.logf(ctx, "%s", r.Message)
+			return r, nil
+		case PlanInPlace:
+			return r, &StalePlanError{Index: d.index, What: "another action changed it meanwhile, and the change is now in place; run deploy again"}
+		}
+	}
 	if d.o.FromActive != d.params.FromActive && d.params.Resumes != 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("the resumed deploy %s; it goes on that way",
 			map[bool]string{true: "fills from the active version", false: "fills from the source"}[d.params.FromActive]))

@@ -390,3 +390,48 @@ func TestDeployInPlaceAndFromActive(t *testing.T) {
 		t.Errorf("movies-2 holds %d documents, want 120", n)
 	}
 }
+
+// TestConcurrentDeploys runs two deploys of one schema change at once, as
+// two CI jobs would: one builds the new version; the other waits for the
+// lock, finds the schema deployed and does nothing.
+func TestConcurrentDeploys(t *testing.T) {
+	t.Parallel()
+	src := &countedSource{testSource: newTestSource("movies", 300)}
+	f := newFixture(t, openEngine(t, testenv.ElasticsearchURL(t)), postgresRegistry(t), host.BulkConfig{Workers: 2}, src)
+	other, err := host.New(f.ctx, host.Options{Env: f.env, Registry: f.reg, Engine: f.eng, Sources: []host.Source{sdk.NewLocal("test", src)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	results := make([][]host.Result, 2)
+	errs := make([]error, 2)
+	for i, h := range []*host.Host{f.h, other} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = h.Deploy(f.ctx, []string{"movies"}, host.DeployOptions{})
+		}()
+	}
+	wg.Wait()
+	built, idle := 0, 0
+	for i := range 2 {
+		if errs[i] != nil {
+			t.Fatalf("deploy %d: %v", i, errs[i])
+		}
+		last := results[i][len(results[i])-1]
+		switch {
+		case len(results[i]) == 9 && last.Version == 1:
+			built++
+		case len(results[i]) == 1 && strings.Contains(last.Message, "nothing to deploy"):
+			idle++
+		default:
+			t.Errorf("deploy %d: %+v", i, results[i])
+		}
+	}
+	if built != 1 || idle != 1 {
+		t.Errorf("%d deploys built a version and %d did nothing; want 1 and 1", built, idle)
+	}
+	if vs, _ := f.reg.Versions(f.ctx, f.env, "movies", false); len(vs) != 1 {
+		t.Errorf("two deploys of one schema made %d versions, want 1", len(vs))
+	}
+}
