@@ -78,15 +78,25 @@ func schemaBody(spec sdk.IndexSpec) ([]byte, error) {
 	return b, nil
 }
 
-func (h *Host) create(ctx context.Context, a *action, index string, force bool) (Result, error) {
+// sourceSchema is the schema the source of index gives now, in canonical
+// form, and its hash.
+func (h *Host) sourceSchema(index string) (canonical []byte, hash string, err error) {
 	p := h.indexes[index]
 	schema, err := schemaBody(p.spec)
 	if err != nil {
-		return Result{}, err
+		return nil, "", err
 	}
-	_, hash, err := registry.CanonicalSchema(schema)
+	canonical, hash, err = registry.CanonicalSchema(schema)
 	if err != nil {
-		return Result{}, fmt.Errorf("schema of %s from source %s: %w", index, p.source.Name(), err)
+		return nil, "", fmt.Errorf("schema of %s from source %s: %w", index, p.source.Name(), err)
+	}
+	return canonical, hash, nil
+}
+
+func (h *Host) create(ctx context.Context, a *action, index string, force bool) (Result, error) {
+	schema, hash, err := h.sourceSchema(index)
+	if err != nil {
+		return Result{}, err
 	}
 	vs, err := h.reg.Versions(ctx, h.opts.Env, index, false)
 	if err != nil {

@@ -126,16 +126,11 @@ func (h *Host) Plan(ctx context.Context, names []string, all bool) ([]IndexPlan,
 
 // planIndex plans one index that a source provides.
 func (h *Host) planIndex(ctx context.Context, index string) (IndexPlan, error) {
-	src := h.indexes[index]
-	body, err := schemaBody(src.spec)
+	canonical, hash, err := h.sourceSchema(index)
 	if err != nil {
 		return IndexPlan{}, err
 	}
-	canonical, hash, err := registry.CanonicalSchema(body)
-	if err != nil {
-		return IndexPlan{}, fmt.Errorf("schema of %s from source %s: %w", index, src.source.Name(), err)
-	}
-	p := IndexPlan{Index: index, Hash: hash, Schema: canonical, Source: src.source.Name(), Changes: []Change{}}
+	p := IndexPlan{Index: index, Hash: hash, Schema: canonical, Source: h.indexes[index].source.Name(), Changes: []Change{}}
 	vs, active, err := h.liveVersions(ctx, index)
 	if err != nil {
 		return p, err
