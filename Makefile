@@ -81,6 +81,12 @@ demo-postgres: services build
 ## bench: the side-by-side bulk indexing benchmark on both engines
 bench: services build
 	@bash scripts/bench.sh
+	@bash scripts/bench.sh distributed
+
+## bench-distributed: only the distributed section: update --distributed with 1 and 3 worker processes
+.PHONY: bench-distributed
+bench-distributed: services build
+	@bash scripts/bench.sh distributed
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./host/...

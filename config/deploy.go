@@ -2,7 +2,7 @@ package config
 
 import (
 	"encoding/json"
-	"errors"
+	"math"
 	"strconv"
 	"strings"
 
@@ -107,6 +107,9 @@ func (l *loader) probe(i int, n *yaml.Node) (host.Probe, error) {
 			if v.Kind != yaml.ScalarNode || err != nil {
 				return &Error{Source: l.at(v), Key: full, Msg: "must be a whole number, not " + strconv.Quote(v.Value)}
 			}
+			if n < 0 {
+				return &Error{Source: l.at(v), Key: full, Msg: "must not be negative"}
+			}
 			p.MinHits = n
 		default: // name
 			if v.Kind != yaml.ScalarNode {
@@ -153,13 +156,18 @@ func (l *loader) buildDeploy(c *Config) error {
 	return nil
 }
 
-// validateDeploy checks the deploy settings with the host's own rule
-// (host.DeployConfig.Check), naming where the bad value came from.
+// validateDeploy checks the deploy settings' ranges.
 func (l *loader) validateDeploy(c *Config) error {
-	err := c.Deploy.Check()
-	var de *host.DeployConfigError
-	if errors.As(err, &de) {
-		return l.errorf(de.Key, "%s", de.Reason)
+	d := c.Deploy
+	switch {
+	case d.CatchupThreshold < 0:
+		return l.errorf("deploy.catchup_threshold", "must not be negative (0 means the default, %d)", host.DefaultCatchupThreshold)
+	case d.CatchupPasses < 0:
+		return l.errorf("deploy.catchup_passes", "must not be negative (0 means the default, %d)", host.DefaultCatchupPasses)
+	case d.Retain < 0:
+		return l.errorf("deploy.retain", "must not be negative (0 keeps every version)")
+	case math.IsNaN(d.Gate.Tolerance) || d.Gate.Tolerance < 0 || d.Gate.Tolerance >= 1:
+		return l.errorf("deploy.gate.tolerance", "is %v; use a fraction of the source's count from 0 up to (not including) 1, e.g. 0.001 for 0.1%%", d.Gate.Tolerance)
 	}
-	return err
+	return nil
 }

@@ -168,7 +168,7 @@ func (d *deployment) gate(ctx context.Context, a *action) (Result, error) {
 	}
 	r.Message = fmt.Sprintf("%s passed the gate", v.Label())
 	if len(passed) > 0 {
-		r.Message = fmt.Sprintf("%s passed the %s", v.Label(), strings.Join(passed, "; and the "))
+		r.Message += ": " + strings.Join(passed, "; ")
 	}
 	return r, nil
 }

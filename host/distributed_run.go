@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/demhost/demhost/internal/humanize"
-	sdk "github.com/demhost/demhost/plugin-sdk"
 	"github.com/demhost/demhost/registry"
 )
 
@@ -103,89 +102,6 @@ func (h *Host) RunPartition(ctx context.Context, job PartitionJob, o RunOptions)
 		h.restoreDistributed(bg, a, job)
 	}
 	return err
-}
-
-// readSlices reads the partition's slices from p.Done on, recording each.
-func (h *Host) readSlices(ctx context.Context, a *action, job PartitionJob, p registry.Partition, budget time.Duration, start time.Time) error {
-	pv, ok := h.indexes[job.Index]
-	if !ok {
-		return fmt.Errorf("index %s is not provided by any source of this worker's configuration", job.Index)
-	}
-	v, err := h.version(ctx, job.Index, job.Version)
-	if err != nil {
-		return err
-	}
-	cfg := h.opts.Bulk
-	if job.Workers > 0 {
-		cfg.Workers = job.Workers
-	}
-	if job.BatchSize > 0 {
-		cfg.BatchSize = job.BatchSize
-	}
-	for s := p.Done; s < job.Slices; s++ {
-		if budget > 0 && s > p.Done && time.Since(start) > budget {
-			return ErrPartitionPaused
-		}
-		c, err := h.readSlice(ctx, a, job, pv.source, v.Name, cfg, s)
-		if err != nil {
-			return err
-		}
-		if err := h.reg.SliceDone(context.WithoutCancel(ctx), job.ActionID, job.Partition, s, c); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// readSlice streams slice s of the job's partition into index, reporting
-// its running counts, and returns its final ones. It stops when its
-// action ends meanwhile.
-func (h *Host) readSlice(ctx context.Context, a *action, job PartitionJob, src Source, index string, cfg BulkConfig, s int) (registry.Counts, error) {
-	prefix := fmt.Sprintf("partition %d of %d, slice %d: ", job.Partition, job.Partitions, s)
-	ix := newIndexer(h.eng, index, cfg, func(format string, args ...any) { a.logf(ctx, prefix+format, args...) })
-	sctx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
-	ticker := time.NewTicker(h.opts.ProgressInterval)
-	defer ticker.Stop()
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-done:
-				return
-			case <-ticker.C:
-				st, err := h.reg.PartitionProgress(sctx, job.ActionID, job.Partition, ix.counts())
-				if err == nil && st != registry.ActionInProgress {
-					stop(errActionEnded)
-				}
-			}
-		}
-	}()
-	sl := slice{Source: src, k: job.Partition*job.Slices + s, n: job.Partitions * job.Slices}
-	err := ix.run(sctx, sl, sdk.StreamRequest{Index: job.Index, Since: job.Since}, 1)
-	close(done)
-	switch {
-	case err != nil:
-		return registry.Counts{}, err
-	case errors.Is(context.Cause(sctx), errActionEnded):
-		return registry.Counts{}, fmt.Errorf("%w: %w", ErrPartitionDropped, errActionEnded)
-	case sctx.Err() != nil:
-		return registry.Counts{}, sctx.Err()
-	}
-	return ix.counts(), nil
-}
-
-// slice is partition k of n of a source, whatever partition the indexer
-// asks for: a job's indexer reads one slice as its only partition.
-type slice struct {
-	Source
-	k, n int
-}
-
-func (s slice) Stream(ctx context.Context, req *sdk.StreamRequest, fn func(*sdk.Batch) error) error {
-	r := *req
-	r.Partition, r.Partitions = s.k, s.n
-	return s.Source.Stream(ctx, &r, fn)
 }
 
 // finishDistributed ends a distributed update whose partitions are all

@@ -7,6 +7,7 @@
 #   bash scripts/bench.sh -n 50000 -engines opensearch
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ "${1:-}" = distributed ] && { shift; go build -o bin/demhost-distbench ./bench/cmd/demhost-distbench || exit 1; exec bin/demhost-distbench "$@"; }
 
 venv=.venv/bench
 req=bench/python/requirements.txt

@@ -4,6 +4,7 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -96,16 +97,22 @@ func engineCount(t *testing.T, b *bin, index string) int64 {
 	return n.Count
 }
 
-// jobStates counts River's jobs in schema by state.
-func jobStates(t *testing.T, dsn string) map[string]int {
+// registryConn is a connection of its own to the registry's database.
+func registryConn(t *testing.T, dsn string) *pgx.Conn {
 	t.Helper()
 	ctx := testenv.Context(t)
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT state::text, count(*) FROM river_job GROUP BY state`)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// jobStates counts River's jobs by state.
+func jobStates(t *testing.T, conn *pgx.Conn) map[string]int {
+	t.Helper()
+	rows, err := conn.Query(testenv.Context(t), `SELECT state::text, count(*) FROM river_job GROUP BY state`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,16 +129,10 @@ func jobStates(t *testing.T, dsn string) map[string]int {
 }
 
 // partitionsDone is the sum of the slices done of action id.
-func partitionsDone(t *testing.T, dsn string, id int64) int {
+func partitionsDone(t *testing.T, conn *pgx.Conn, id int64) int {
 	t.Helper()
-	ctx := testenv.Context(t)
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	var n int
-	if err := conn.QueryRow(ctx, `SELECT COALESCE(SUM(done), 0) FROM partitions WHERE action_id = $1`, id).Scan(&n); err != nil {
+	if err := conn.QueryRow(testenv.Context(t), `SELECT COALESCE(SUM(done), 0) FROM partitions WHERE action_id = $1`, id).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -218,6 +219,7 @@ func TestDistributedInterruptAndResume(t *testing.T) {
 	dsn, _ := testenv.PostgresSchema(t)
 	b := newBin(t, es, dsn, slowMovies)
 	prepare(t, b)
+	conn := registryConn(t, dsn)
 	for i := range 3 {
 		startWorker(t, b, fmt.Sprintf("w%d", i))
 	}
@@ -234,7 +236,7 @@ func TestDistributedInterruptAndResume(t *testing.T) {
 		b.json(&hist, 0, "history", "movies")
 		if len(hist) > 0 && hist[0].Kind == "update" {
 			id = hist[0].ID
-			return partitionsDone(t, dsn, id) > 0
+			return partitionsDone(t, conn, id) > 0
 		}
 		return false
 	})
@@ -248,7 +250,7 @@ func TestDistributedInterruptAndResume(t *testing.T) {
 		t.Fatalf("action %d: %s, want interrupted", a.ID, a.Status)
 	}
 	waitFor(t, 30*time.Second, "no job left to run", func() bool {
-		s := jobStates(t, dsn)
+		s := jobStates(t, conn)
 		return s["available"]+s["running"]+s["retryable"]+s["scheduled"] == 0
 	})
 	if got := engineCount(t, b, "movies"); got >= slowN {
