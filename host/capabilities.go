@@ -57,14 +57,16 @@ func (h *Host) deletePath(ctx context.Context) string {
 	return "by scrolling the ids and sending bulk deletes, since the engine has no _delete_by_query"
 }
 
-// copyPath words how a migrate copies, for its action log.
-func (h *Host) copyPath(ctx context.Context) string {
+// copyPath words how a migrate copies, for its action log, and says
+// whether the copy is a server-side task (which an interruption cancels
+// in the cluster) rather than demhost's own requests.
+func (h *Host) copyPath(ctx context.Context) (how string, task bool) {
 	caps, err := h.eng.Capabilities(ctx)
 	switch {
 	case err != nil:
-		return ""
+		return "", true
 	case caps.Reindex:
-		return "on the server with _reindex"
+		return "on the server with _reindex", true
 	}
-	return "by scrolling the source and sending bulk index requests, since the engine has no _reindex"
+	return "by scrolling the source and sending bulk index requests, since the engine has no _reindex", false
 }

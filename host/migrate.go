@@ -172,7 +172,8 @@ func (h *Host) migrate(ctx context.Context, a *action, p migratePlan) (Result, e
 			return r, err
 		}
 	}
-	a.logf(ctx, "migrate %s (index %s) into %s (index %s) %s", src.Label(), src.Name, dst.Label(), dst.Name, h.copyPath(ctx))
+	how, task := h.copyPath(ctx)
+	a.logf(ctx, "migrate %s (index %s) into %s (index %s) %s", src.Label(), src.Name, dst.Label(), dst.Name, how)
 	start := time.Now()
 	copied, runErr := h.eng.Reindex(ctx, src.Name, dst.Name)
 	elapsed := time.Since(start)
@@ -189,8 +190,10 @@ func (h *Host) migrate(ctx context.Context, a *action, p migratePlan) (Result, e
 	summary := fmt.Sprintf("%s documents copied in %s", thousands(copied), elapsed.Round(time.Millisecond))
 	switch {
 	case ctx.Err() != nil:
-		r.Message = fmt.Sprintf("migration of %s into %s interrupted after %s documents copied, and demhost asked the cluster to cancel the copy",
-			src.Label(), dst.Label(), thousands(copied))
+		r.Message = fmt.Sprintf("migration of %s into %s interrupted after %s documents copied", src.Label(), dst.Label(), thousands(copied))
+		if task {
+			r.Message += ", and demhost asked the cluster to cancel the copy"
+		}
 		r.Next = &Step{Action: "migrate", Target: dst.Label(), From: src.Label(), Why: "to redo it"}
 		a.logf(ctx, "%s", r.Message)
 		return r, fmt.Errorf("migrate %s into %s: %w", src.Label(), dst.Label(), ErrInterrupted)
