@@ -295,7 +295,7 @@ func (h *Host) putInPlace(ctx context.Context, a *action, v registry.Version, wh
 	err := put(ctx, v.Name, body)
 	var ee *engine.Error
 	if errors.As(err, &ee) && errors.Is(err, engine.ErrRejected) && ee.Reason != "" {
-		return fmt.Errorf("the engine refused the new %s of %s (index %s): %s: %w", what, v.Label(), v.Name, ee.Reason, err)
+		return &RefusedChangeError{Index: v.Index, What: what, Version: v.Label(), Physical: v.Name, Reason: ee.Reason, Err: err}
 	}
 	if err != nil {
 		return fmt.Errorf("update the %s of %s (index %s): %w", what, v.Label(), v.Name, err)
@@ -303,6 +303,24 @@ func (h *Host) putInPlace(ctx context.Context, a *action, v registry.Version, wh
 	a.logf(ctx, "updated the %s of %s (index %s)", what, v.Label(), v.Name)
 	return nil
 }
+
+// RefusedChangeError is returned by ApplyInPlace when the engine refuses
+// the new mapping or settings of a version's index. It unwraps to the
+// engine's *engine.Error (engine.ErrRejected).
+type RefusedChangeError struct {
+	Index    string // base name
+	What     string // "mapping" or "settings"
+	Version  string // "movies-3"
+	Physical string // the index
+	Reason   string // the engine's
+	Err      error
+}
+
+func (e *RefusedChangeError) Error() string {
+	return fmt.Sprintf("the engine refused the new %s of %s (index %s): %s", e.What, e.Version, e.Physical, e.Reason)
+}
+
+func (e *RefusedChangeError) Unwrap() error { return e.Err }
 
 // describeChange is one line of a change for an action's log.
 func describeChange(c Change) string {

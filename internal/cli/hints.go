@@ -26,6 +26,8 @@ func hint(err error) string {
 		dropped *host.DroppedVersionError
 		same    *host.SameVersionError
 		sick    *host.UnhealthyError
+		refused *host.RefusedChangeError
+		stale   *host.StalePlanError
 	)
 	switch {
 	case errors.As(err, &narrow):
@@ -48,6 +50,11 @@ func hint(err error) string {
 		return fmt.Sprintf("bring back the missing nodes (or lower number_of_replicas) and run `activate %s` again, "+
 			"or raise activate.wait_timeout, or set activate.wait_for_status: yellow to accept missing replicas",
 			fmt.Sprintf("%s-%d", sick.Index, sick.Version))
+	case errors.As(err, &refused):
+		return fmt.Sprintf("%s keeps the schema it had; make the change with a new version instead: "+
+			"`create %s --force`, `migrate %s`, `activate %s`", refused.Version, refused.Index, refused.Index, refused.Index)
+	case errors.As(err, &stale):
+		return fmt.Sprintf("run `plan %s` again and deploy what it says", stale.Index)
 	case errors.Is(err, host.ErrActiveVersion):
 		return "activate another version first, or use --force"
 	}

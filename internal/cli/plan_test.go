@@ -102,6 +102,28 @@ func TestPlanCommand(t *testing.T) {
 		t.Errorf("plan -o json = %v, want movies in place on movies-1 with 3 changes", p)
 	}
 
+	// deploy applies it in place. First make the cluster's movies-1 what
+	// the record says (as the older plugin made it), with a field limit
+	// that the new field exceeds: the engine refuses, deploy exits 1 with
+	// the engine's reason and a hint, and the registry keeps its schema.
+	physical := url + "/" + prefix + "movies-1"
+	testenv.Request(t, "DELETE", physical, nil)
+	demhost(0, "create", "movies", "--es-only")
+	if code, body := testenv.Request(t, "PUT", physical+"/_settings", []byte(`{"index.mapping.total_fields.limit":1}`)); code != 200 {
+		t.Fatalf("set the field limit: %d %s", code, body)
+	}
+	checkOneLineError(t, demhost(cli.ExitFailed, "deploy", "movies"),
+		"the engine refused the new mapping of movies-1", "create movies --force")
+	if p := plans("plan", "movies"); p[0]["plan"] != "in_place" {
+		t.Errorf("plan after a refused deploy = %v, want still in place", p)
+	}
+	testenv.Request(t, "PUT", physical+"/_settings", []byte(`{"index.mapping.total_fields.limit":null}`))
+	demhost(0, "deploy", "movies")
+	demhost(0, "plan", "movies", "--exit-code")
+	if _, body := testenv.Request(t, "GET", physical+"/_mapping", nil); !strings.Contains(string(body), `"summary"`) {
+		t.Errorf("movies-1's mapping after deploy lacks summary: %s", body)
+	}
+
 	// A type change: a new version, with its reason.
 	recordSchema(t, regPath, prefix, func(s map[string]any) {
 		properties(s)["year"] = map[string]any{"type": "keyword"}
