@@ -241,16 +241,18 @@ func (r *Registry) History(ctx context.Context, f ActionFilter) ([]Action, error
 }
 
 // ResetEnv deletes every row of env — indexes, versions, checkpoints and
-// finished actions — in one transaction. It keeps the version counters, so
-// that version numbers are never reused after a reset, the lock labels, and
-// the actions still queued or in progress (the reset's own record among
-// them). Other environments are untouched.
+// finished actions with their partitions — in one transaction. It keeps
+// the version counters, so that version numbers are never reused after a
+// reset, the lock labels, and the actions still queued or in progress (the
+// reset's own record among them). Other environments are untouched.
 func (r *Registry) ResetEnv(ctx context.Context, env string) error {
 	err := r.inTx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{
 			`DELETE FROM checkpoints WHERE env = ?`,
 			`DELETE FROM versions WHERE env = ?`,
 			`DELETE FROM indexes WHERE env = ?`,
+			`DELETE FROM partitions WHERE action_id IN (SELECT id FROM actions
+				WHERE env = ? AND status NOT IN ('queued', 'in_progress'))`,
 			`DELETE FROM actions WHERE env = ? AND status NOT IN ('queued', 'in_progress')`,
 		} {
 			if _, err := tx.ExecContext(ctx, r.q(q), env); err != nil {

@@ -148,4 +148,15 @@ func testPartitions(t *testing.T, dsn string, postgres bool) {
 	if _, status, _ := r.ClaimPartition(ctx, other, 0, "late"); status != registry.ActionInterrupted {
 		t.Errorf("a claim after the end saw %s", status)
 	}
+
+	// A reset forgets the partitions of finished actions, not of running ones.
+	if err := r.ResetEnv(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	if ps, _ := r.Partitions(ctx, other); len(ps) != 0 {
+		t.Errorf("reset left %d partitions of a finished action", len(ps))
+	}
+	if ps, _ := r.Partitions(ctx, id); len(ps) != 4 {
+		t.Errorf("reset left %d partitions of a running action, want 4", len(ps))
+	}
 }

@@ -271,16 +271,28 @@ func TestDistributedInterruptAndResume(t *testing.T) {
 }
 
 // TestDistributedSQLite: with a SQLite registry, several worker processes
-// on one host fill a version together.
+// on one host fill a version together; --detach returns at once and
+// history shows the action until it completes.
 func TestDistributedSQLite(t *testing.T) {
 	t.Parallel()
 	es := testenv.ElasticsearchURL(t)
 	b := newBin(t, es, filepath.Join(t.TempDir(), "registry.db"), slowMovies)
 	prepare(t, b)
 	workers := []*workerProc{startWorker(t, b, "w0"), startWorker(t, b, "w1"), startWorker(t, b, "w2")}
-	r := b.one(0, "update", "movies", "--distributed", "--partitions", "6")
-	if r.Indexed != slowN {
-		t.Fatalf("update counts %d indexed, want %d", r.Indexed, slowN)
+	var res []struct {
+		ActionID int64 `json:"action_id"`
+	}
+	b.json(&res, 0, "update", "movies", "--distributed", "--partitions", "6", "--detach")
+	if len(res) != 1 || res[0].ActionID == 0 {
+		t.Fatalf("update --detach gave %+v, want one result with its action", res)
+	}
+	var hist jsonActionLog
+	waitFor(t, 2*time.Minute, "the detached update completes", func() bool {
+		b.json(&hist, 0, "history", jsonID(res[0].ActionID))
+		return hist.Status != "in_progress"
+	})
+	if hist.Status != "complete" || hist.Indexed != slowN {
+		t.Fatalf("action %s with %d indexed, want complete with %d:\n%s", hist.Status, hist.Indexed, slowN, strings.Join(hist.Log, "\n"))
 	}
 	if got := engineCount(t, b, "movies"); got != slowN {
 		t.Fatalf("_count %d, want exactly %d", got, slowN)
@@ -293,5 +305,8 @@ func TestDistributedSQLite(t *testing.T) {
 	}
 	if busy < 2 {
 		t.Errorf("only %d of 3 workers ran a job", busy)
+	}
+	if r := b.run("history", jsonID(res[0].ActionID)); !strings.Contains(r.stdout, "partitions") || !strings.Contains(r.stdout, "complete  8/8") {
+		t.Errorf("history ID does not list the partitions:\n%s", r.stdout)
 	}
 }
