@@ -2,7 +2,7 @@ package config
 
 import (
 	"encoding/json"
-	"math"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -22,6 +22,7 @@ import (
 //	    tolerance: 0.001        # the count may be 0.1% off the source's
 //	    probes:
 //	      - name: aliens
+//	        index: movies       # default: every index deployed
 //	        query: {match: {title: alien}}
 //	        min_hits: 1
 
@@ -107,15 +108,16 @@ func (l *loader) probe(i int, n *yaml.Node) (host.Probe, error) {
 			if v.Kind != yaml.ScalarNode || err != nil {
 				return &Error{Source: l.at(v), Key: full, Msg: "must be a whole number, not " + strconv.Quote(v.Value)}
 			}
-			if n < 0 {
-				return &Error{Source: l.at(v), Key: full, Msg: "must not be negative"}
-			}
 			p.MinHits = n
-		default: // name
+		default: // name, index
 			if v.Kind != yaml.ScalarNode {
 				return &Error{Source: l.at(v), Key: full, Msg: "must be a single value"}
 			}
-			p.Name = v.Value
+			if key == "name" {
+				p.Name = v.Value
+			} else {
+				p.Index = v.Value
+			}
 		}
 		return nil
 	})
@@ -156,18 +158,13 @@ func (l *loader) buildDeploy(c *Config) error {
 	return nil
 }
 
-// validateDeploy checks the deploy settings' ranges.
+// validateDeploy checks the deploy settings with the host's own rule
+// (host.DeployConfig.Check), naming where the bad value came from.
 func (l *loader) validateDeploy(c *Config) error {
-	d := c.Deploy
-	switch {
-	case d.CatchupThreshold < 0:
-		return l.errorf("deploy.catchup_threshold", "must not be negative (0 means the default, %d)", host.DefaultCatchupThreshold)
-	case d.CatchupPasses < 0:
-		return l.errorf("deploy.catchup_passes", "must not be negative (0 means the default, %d)", host.DefaultCatchupPasses)
-	case d.Retain < 0:
-		return l.errorf("deploy.retain", "must not be negative (0 keeps every version)")
-	case math.IsNaN(d.Gate.Tolerance) || d.Gate.Tolerance < 0 || d.Gate.Tolerance >= 1:
-		return l.errorf("deploy.gate.tolerance", "is %v; use a fraction of the source's count from 0 up to (not including) 1, e.g. 0.001 for 0.1%%", d.Gate.Tolerance)
+	err := c.Deploy.Check()
+	var de *host.DeployConfigError
+	if errors.As(err, &de) {
+		return l.errorf(de.Key, "%s", de.Reason)
 	}
-	return nil
+	return err
 }

@@ -24,6 +24,7 @@ func TestLoadDeploy(t *testing.T) {
     tolerance: 0.001
     probes:
       - name: aliens
+        index: movies
         query: {match: {title: alien}}
         min_hits: 2
       - query: '{"term":{"year":1979}}'
@@ -36,7 +37,7 @@ func TestLoadDeploy(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := host.DeployConfig{CatchupThreshold: 500, CatchupPasses: 4, Retain: 3, Gate: host.GateConfig{Tolerance: 0.001, Probes: []host.Probe{
-		{Name: "aliens", Query: json.RawMessage(`{"match":{"title":"alien"}}`), MinHits: 2},
+		{Name: "aliens", Index: "movies", Query: json.RawMessage(`{"match":{"title":"alien"}}`), MinHits: 2},
 		{Query: json.RawMessage(`{"term":{"year":1979}}`)},
 	}}}
 	if !reflect.DeepEqual(c.Deploy, want) {

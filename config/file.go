@@ -42,7 +42,7 @@ var known = map[string][]string{
 	"plugins[]":            {"name", "path", "config"},
 	"deploy":               {"catchup_threshold", "catchup_passes", "retain", "gate"},
 	"deploy.gate":          {"tolerance", "probes"},
-	"deploy.gate.probes[]": {"name", "query", "min_hits"},
+	"deploy.gate.probes[]": {"name", "index", "query", "min_hits"},
 }
 
 // rawPlugin is a plugins entry as written.

@@ -146,6 +146,9 @@ func (d *deployment) gate(ctx context.Context, a *action) (Result, error) {
 			Tolerance: cfg.Tolerance, Allowed: int64(math.Floor(cfg.Tolerance * float64(want)))})
 	}
 	for _, p := range cfg.Probes {
+		if p.Index != "" && p.Index != d.index {
+			continue
+		}
 		hits, err := h.eng.CountQuery(ctx, v.Name, p.Query)
 		if err != nil {
 			return r, fmt.Errorf("gate probe %q on %s: %w", p.Name, v.Label(), err)
@@ -168,7 +171,7 @@ func (d *deployment) gate(ctx context.Context, a *action) (Result, error) {
 	}
 	r.Message = fmt.Sprintf("%s passed the gate", v.Label())
 	if len(passed) > 0 {
-		r.Message += ": " + strings.Join(passed, "; ")
+		r.Message = fmt.Sprintf("%s passed the %s", v.Label(), strings.Join(passed, "; and the "))
 	}
 	return r, nil
 }

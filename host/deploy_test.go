@@ -85,7 +85,8 @@ func TestDeploySchemaChange(t *testing.T) {
 				src := &countedSource{testSource: newTestSource("movies", 500)}
 				f := newFixture(t, openEngine(t, e.URL), open(t), host.BulkConfig{Workers: 2, BatchSize: 50}, src)
 				o := host.DeployOptions{Config: host.DeployConfig{Gate: host.GateConfig{Probes: []host.Probe{
-					{Name: "films", Query: json.RawMessage(`{"match":{"title":"film"}}`), MinHits: 500}}}}}
+					{Name: "films", Query: json.RawMessage(`{"match":{"title":"film"}}`), MinHits: 500},
+					{Name: "of another index", Index: "books", Query: json.RawMessage(`{"match":{"title":"film"}}`), MinHits: 1e9}}}}}
 				rs, err := f.h.Deploy(f.ctx, []string{"movies"}, o)
 				if err != nil {
 					t.Fatalf("first deploy: %v", err)
