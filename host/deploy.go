@@ -5,79 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/demhost/demhost/registry"
 )
-
-// DeployConfig tunes a deploy of a new version: its catch-up, its gate,
-// and its retention. The health it waits for is Options.Health, as
-// activate's. The zero value of each field
-// means its default.
-type DeployConfig struct {
-	// CatchupThreshold ends the catch-up: passes of `since` reads are
-	// repeated until one moves (indexes or deletes) fewer documents than
-	// this. Default: 1000.
-	CatchupThreshold int64
-	// CatchupPasses bounds those passes; after the last one the deploy
-	// goes on to the gate, which judges the result. Default: 10.
-	CatchupPasses int
-	// Gate is checked before the new version is activated.
-	Gate GateConfig
-	// Retain keeps the newest Retain versions of the index and drops the
-	// older ones after a deploy; the active version and the one it
-	// replaced are always kept. Default: 0, every version is kept.
-	Retain int
-}
-
-// GateConfig is what a new version must pass before it is activated.
-type GateConfig struct {
-	// Tolerance is how far the version's document count may be from the
-	// source's own count (sdk.Counter), as a fraction of the source's
-	// count: 0 (the default) wants them equal, 0.01 allows 1%.
-	Tolerance float64
-	// Probes are queries that must each return at least their MinHits.
-	Probes []Probe
-}
-
-// Probe is one query of the gate.
-type Probe struct {
-	// Name names the probe in messages; default: "probe N".
-	Name string
-	// Query is a JSON query clause, e.g. {"match":{"title":"alien"}}.
-	Query json.RawMessage
-	// MinHits is the fewest hits the query may return. Default: 1.
-	MinHits int64
-}
-
-// Defaults of DeployConfig.
-const (
-	DefaultCatchupThreshold = 1000
-	DefaultCatchupPasses    = 10
-)
-
-// withDefaults fills the zero fields with their defaults.
-func (c DeployConfig) withDefaults() DeployConfig {
-	if c.CatchupThreshold <= 0 {
-		c.CatchupThreshold = DefaultCatchupThreshold
-	}
-	if c.CatchupPasses <= 0 {
-		c.CatchupPasses = DefaultCatchupPasses
-	}
-	probes := make([]Probe, len(c.Gate.Probes))
-	for i, p := range c.Gate.Probes {
-		if p.Name == "" {
-			p.Name = fmt.Sprintf("probe %d", i+1)
-		}
-		if p.MinHits <= 0 {
-			p.MinHits = 1
-		}
-		probes[i] = p
-	}
-	c.Gate.Probes = probes
-	return c
-}
 
 // DeployOptions tune Deploy.
 type DeployOptions struct {
@@ -201,51 +132,6 @@ func (h *Host) Deploy(ctx context.Context, names []string, o DeployOptions) ([]R
 		}
 	}
 	return out, nil
-}
-
-// resumable says whether Deploy continues an unfinished deploy of p's
-// index: with o.Resume, when there is one whose version still holds the
-// source's schema (or is already active). note says why one is not.
-func (h *Host) resumable(ctx context.Context, p IndexPlan, o DeployOptions) (bool, string, error) {
-	if !o.Resume {
-		return false, "", nil
-	}
-	prev, reached, ok, err := h.unfinishedDeploy(ctx, p.Index, 0)
-	if err != nil || !ok {
-		return false, "", err
-	}
-	if prev.Version == 0 || reached > slices.Index(deploySteps, StepActivate) {
-		return true, "", nil
-	}
-	v, err := h.reg.Version(ctx, h.opts.Env, p.Index, prev.Version)
-	if err != nil {
-		return false, "", fmt.Errorf("read version %s: %w", label(p.Index, prev.Version), err)
-	}
-	if v.DeletedAt == nil && v.Hash == p.Hash {
-		return true, "", nil
-	}
-	return false, fmt.Sprintf("the unfinished deploy %d built %s for another schema than the source's now, so it was not resumed",
-		prev.Resumes, v.Label()), nil
-}
-
-// Check returns an error naming the first field that makes no sense.
-func (c DeployConfig) Check() error {
-	switch {
-	case c.Gate.Tolerance < 0 || c.Gate.Tolerance >= 1 || math.IsNaN(c.Gate.Tolerance):
-		return fmt.Errorf("deploy.gate.tolerance %v is not a fraction from 0 up to (not including) 1", c.Gate.Tolerance)
-	case c.Retain < 0:
-		return fmt.Errorf("deploy.retain %d is negative; 0 keeps every version", c.Retain)
-	}
-	for i, p := range c.Gate.Probes {
-		var q map[string]json.RawMessage
-		if err := json.Unmarshal(p.Query, &q); err != nil || len(q) == 0 {
-			return fmt.Errorf("deploy.gate.probes[%d].query is not a JSON query object such as {\"match\":{\"title\":\"alien\"}}", i)
-		}
-		if p.MinHits < 0 {
-			return fmt.Errorf("deploy.gate.probes[%d].min_hits %d is negative", i, p.MinHits)
-		}
-	}
-	return nil
 }
 
 // deployNew deploys a new version of index: create, fill, catch up, gate,
@@ -381,58 +267,6 @@ func (d *deployment) record(ctx context.Context) error {
 		return d.parent.setVersion(ctx, d.params.Version)
 	}
 	return nil
-}
-
-// unfinishedDeploy finds the latest deploy of index other than the action
-// skip and, when it did not complete, returns its parameters and the
-// index in deploySteps of the first step it did not complete. Its
-// parameters' Resumes is set to its id.
-func (h *Host) unfinishedDeploy(ctx context.Context, index string, skip int64) (deployParams, int, bool, error) {
-	acts, err := h.reg.History(ctx, registry.ActionFilter{Env: h.opts.Env, Index: index, Limit: 1000})
-	if err != nil {
-		return deployParams{}, 0, false, fmt.Errorf("read history of %s: %w", index, err)
-	}
-	for _, act := range acts {
-		if act.Kind != registry.ActionDeploy || act.ParentID != 0 || act.ID == skip {
-			continue
-		}
-		if act.Status == registry.ActionComplete {
-			return deployParams{}, 0, false, nil
-		}
-		var p deployParams
-		if err := json.Unmarshal(act.Params, &p); err != nil {
-			return p, 0, false, fmt.Errorf("read parameters of deploy %d: %w", act.ID, err)
-		}
-		done := map[string]bool{}
-		for _, s := range deploySteps[:max(slices.Index(deploySteps, p.FromStep), 0)] {
-			done[s] = true // the deploy it resumed had done these
-		}
-		kids, err := h.reg.Children(ctx, act.ID)
-		if err != nil {
-			return p, 0, false, fmt.Errorf("read the steps of deploy %d: %w", act.ID, err)
-		}
-		for _, k := range kids {
-			var sp stepParams
-			if json.Unmarshal(k.Params, &sp) == nil && k.Status == registry.ActionComplete {
-				done[sp.Step] = true
-			}
-		}
-		reached := len(deploySteps) - 1
-		for i, s := range deploySteps {
-			if !done[s] {
-				reached = i
-				break
-			}
-		}
-		// A failed gate is checked again after another catch-up: the
-		// source may have moved, or been fixed, since.
-		if deploySteps[reached] == StepGate {
-			reached--
-		}
-		p.Resumes = act.ID
-		return p, reached, true, nil
-	}
-	return deployParams{}, 0, false, nil
 }
 
 // step runs one step as a child action and collects its result.
