@@ -87,6 +87,7 @@ var cases = []struct {
 	{"Mapping", testMapping},
 	{"Reindex", testReindex},
 	{"ReindexPartialFailure", testReindexPartialFailure},
+	{"CopyAndDeleteKeepRouting", testCopyAndDeleteKeepRouting},
 	{"MissingIndexNotFound", testMissing},
 	{"CancelledContext", testCancelledContext},
 }
