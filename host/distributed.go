@@ -261,7 +261,7 @@ func (h *Host) planDistributed(ctx context.Context, a *action, r *Result, index 
 	if prev, ok, err := h.reg.LatestPartitioned(ctx, h.opts.Env, index, n); err != nil {
 		return dp, nil, err
 	} else if ok && (prev.Status == registry.ActionInProgress || prev.Status == registry.ActionQueued) && prev.ID != a.id {
-		return dp, nil, fmt.Errorf("%s is being filled by distributed update %d (started %s on %s); wait for it, or stop it with `demhost update %s --distributed --resume` after interrupting it",
+		return dp, nil, fmt.Errorf("%s is being filled by distributed update %d (started %s on %s); wait for it, or stop it with `demhost update %s --distributed --cancel`",
 			v.Label(), prev.ID, prev.StartedAt.Format(time.RFC3339), prev.Host, v.Label())
 	} else if ok && o.Update.Resume && o.Update.Start.IsZero() && prev.Status != registry.ActionComplete {
 		return h.continueDistributed(ctx, a, r, v, prev, dp)

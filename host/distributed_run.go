@@ -238,7 +238,7 @@ func (h *Host) awaitDistributed(ctx context.Context, a *action, r Result, dp dis
 			return r, errors.New(act.Error)
 		default:
 			r.Message = fmt.Sprintf("update of %s ended %s after %s", lbl, act.Status, summary)
-			r.Next = &Step{Action: "update", Target: lbl, Resume: true, Why: "with --distributed to continue from the partitions' checkpoints"}
+			r.Next = resumeDistributed(lbl)
 			return r, fmt.Errorf("update %s: %s: %w", lbl, act.Error, ErrInterrupted)
 		}
 	}
@@ -247,28 +247,100 @@ func (h *Host) awaitDistributed(ctx context.Context, a *action, r Result, dp dis
 // interruptDistributed ends the action interrupted, cancels its jobs and
 // restores the load settings.
 func (h *Host) interruptDistributed(ctx context.Context, a *action, r Result, jobs []int64, q Queue) (Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, finishTimeout)
-	defer cancel()
 	lbl := label(r.Index, r.Version)
 	err := fmt.Errorf("update %s: %w", lbl, ErrInterrupted)
-	ended, ferr := h.reg.EndRunningAction(ctx, a.id, registry.ActionInterrupted, err.Error())
-	if ferr != nil {
+	if _, ferr := h.stopDistributed(ctx, a, r.Index, r.Version, jobs, q, err.Error()); ferr != nil {
 		err = fmt.Errorf("%w; recording it failed: %v", err, ferr)
 	}
-	if cerr := q.Cancel(ctx, jobs); cerr != nil {
-		a.logf(ctx, "cancel the partition jobs: %v", cerr)
-	}
-	if ended {
-		a.logf(ctx, "interrupted: the remaining partition jobs are cancelled; `update %s --distributed --resume` continues from their checkpoints", lbl)
-		h.restoreDistributed(ctx, a, PartitionJob{Index: r.Index, Version: r.Version})
-	}
-	if act, aerr := h.reg.Action(ctx, a.id); aerr == nil {
+	if act, aerr := h.reg.Action(context.WithoutCancel(ctx), a.id); aerr == nil {
 		r.Counts = act.Counts
 	}
 	r.Duration = time.Since(a.started)
 	r.Message = fmt.Sprintf("update of %s interrupted after %s documents", lbl, thousands(r.Counts.Indexed))
-	r.Next = &Step{Action: "update", Target: lbl, Resume: true, Why: "with --distributed to continue from the partitions' checkpoints"}
+	r.Next = resumeDistributed(lbl)
 	return r, err
+}
+
+// stopDistributed ends running action a interrupted with text, cancels
+// its jobs (running ones stop at their next progress report) and, when
+// this call ended it, restores the load settings.
+func (h *Host) stopDistributed(ctx context.Context, a *action, index string, n int, jobs []int64, q Queue, text string) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+	ended, err := h.reg.EndRunningAction(ctx, a.id, registry.ActionInterrupted, text)
+	if cerr := q.Cancel(ctx, jobs); cerr != nil {
+		a.logf(ctx, "cancel the partition jobs: %v", cerr)
+	}
+	if ended {
+		a.logf(ctx, "%s: the remaining partition jobs are cancelled; `update %s --distributed --resume` continues from their checkpoints",
+			text, label(index, n))
+		h.restoreDistributed(ctx, a, PartitionJob{Index: index, Version: n})
+	}
+	return ended, err
+}
+
+// resumeDistributed is the step that continues a distributed update of
+// version lbl.
+func resumeDistributed(lbl string) *Step {
+	return &Step{Action: "update", Target: lbl, Resume: true, Why: "with --distributed to continue from the partitions' checkpoints"}
+}
+
+// CancelDistributed stops the running distributed update of one version
+// (name is an index, for its active version, or a version), attached or
+// detached: the action ends interrupted, its jobs are cancelled and the
+// load settings restored; `update --distributed --resume` continues it.
+// With none running it does nothing and says so.
+func (h *Host) CancelDistributed(ctx context.Context, name string, q Queue) (Result, error) {
+	targets, err := h.resolveAll(ctx, []string{name})
+	if err != nil {
+		return Result{}, err
+	}
+	t := targets[0]
+	n := t.Version
+	if n == 0 {
+		if n, err = h.activeNumber(ctx, t.Index); err != nil {
+			return Result{}, err
+		} else if n == 0 {
+			return Result{}, &NoActiveVersionError{Index: t.Index}
+		}
+	}
+	lbl := label(t.Index, n)
+	r := Result{Kind: string(registry.ActionUpdate), Index: t.Index, Version: n}
+	prev, ok, err := h.reg.LatestPartitioned(ctx, h.opts.Env, t.Index, n)
+	if err != nil {
+		return r, err
+	}
+	if !ok || (prev.Status != registry.ActionInProgress && prev.Status != registry.ActionQueued) {
+		r.Message = fmt.Sprintf("no distributed update of %s is running; nothing to cancel", lbl)
+		return r, nil
+	}
+	parts, err := h.reg.Partitions(ctx, prev.ID)
+	if err != nil {
+		return r, err
+	}
+	var jobs []int64
+	for _, p := range parts {
+		if p.JobID != 0 {
+			jobs = append(jobs, p.JobID)
+		}
+	}
+	a := &action{h: h, id: prev.ID, started: prev.StartedAt}
+	text := fmt.Sprintf("update %s cancelled by %s on %s: %v", lbl, h.opts.User, h.opts.Hostname, ErrInterrupted)
+	ended, err := h.stopDistributed(ctx, a, t.Index, n, jobs, q, text)
+	if err != nil {
+		return r, err
+	}
+	r.ActionID = prev.ID
+	if act, err := h.reg.Action(ctx, prev.ID); err == nil {
+		r.Counts = act.Counts
+	}
+	r.Changed = ended
+	r.Message = fmt.Sprintf("cancelled distributed update %d of %s after %s documents", prev.ID, lbl, thousands(r.Counts.Indexed))
+	if !ended {
+		r.Message = fmt.Sprintf("distributed update %d of %s ended meanwhile; nothing to cancel", prev.ID, lbl)
+	}
+	r.Next = resumeDistributed(lbl)
+	return r, nil
 }
 
 // recordedError is an action's recorded error text that still matches

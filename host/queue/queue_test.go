@@ -254,3 +254,52 @@ func TestQueueName(t *testing.T) {
 		}
 	}
 }
+
+// TestDistributedCancel: a detached update is cancelled from another
+// process's view (CancelDistributed), and --resume continues it.
+func TestDistributedCancel(t *testing.T) {
+	t.Parallel()
+	const n = 1000
+	env := estest.New(t)
+	reg := openRegistry(t, filepath.Join(t.TempDir(), "registry.db"))
+	ctx := testenv.Context(t)
+	h := newHost(t, env, env.Prefix(), reg, n, nil)
+	if _, err := h.Create(ctx, []string{"movies"}, host.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	q := coordinator(t, reg, env.Prefix(), queue.Options{})
+	r, err := h.UpdateDistributed(ctx, "movies-1", host.DistributedOptions{Partitions: 3, Slices: 2, Detach: true, Queue: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nobody works the jobs yet: a second distributed update is refused.
+	if _, err := h.UpdateDistributed(ctx, "movies-1", host.DistributedOptions{Queue: q}); err == nil ||
+		!strings.Contains(err.Error(), "--cancel") {
+		t.Fatalf("a second distributed update of a running one: %v, want a refusal that names --cancel", err)
+	}
+	c, err := h.CancelDistributed(ctx, "movies-1", q)
+	if err != nil || c.ActionID != r.ActionID || !c.Changed {
+		t.Fatalf("cancel: %+v, %v", c, err)
+	}
+	if a, _ := reg.Action(ctx, r.ActionID); a.Status != registry.ActionInterrupted {
+		t.Fatalf("cancelled action %s, want interrupted", a.Status)
+	}
+	if c, err := h.CancelDistributed(ctx, "movies-1", q); err != nil || c.Changed {
+		t.Fatalf("a second cancel: %+v, %v; want a no-op", c, err)
+	}
+	// The cancelled jobs never run; the resumed update's do.
+	worker(t, reg, h, queue.Options{Concurrency: 2})
+	res, err := h.UpdateDistributed(ctx, "movies-1", host.DistributedOptions{Update: host.UpdateOptions{Resume: true}, Queue: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Counts.Indexed != n || count(t, env, env.Index("movies-1")) != n {
+		t.Fatalf("resumed update indexed %d, want %d", res.Counts.Indexed, n)
+	}
+	if ps, _ := reg.Partitions(ctx, r.ActionID); ps[0].Attempts != 0 {
+		t.Errorf("a cancelled job ran: %+v", ps[0])
+	}
+	if ps, _ := reg.Partitions(ctx, res.ActionID); len(ps) != 3 {
+		t.Errorf("the resumed update has %d partitions, want the 3 of the one it continues", len(ps))
+	}
+}

@@ -19,6 +19,7 @@ import (
 type distributedFlags struct {
 	on          bool
 	detach      bool
+	cancel      bool
 	partitions  int
 	queue       string
 	maxAttempts int
@@ -29,6 +30,7 @@ func addDistributedFlags(f *pflag.FlagSet) *distributedFlags {
 	f.BoolVar(&d.on, "distributed", false, "enqueue the update as partition jobs that `demhost worker`s run, on any number of hosts")
 	f.IntVar(&d.partitions, "partitions", 0, fmt.Sprintf("with --distributed: the number of partition jobs (default %d)", host.DefaultPartitions))
 	f.BoolVar(&d.detach, "detach", false, "with --distributed: return once the jobs are enqueued; history shows the progress")
+	f.BoolVar(&d.cancel, "cancel", false, "with --distributed: stop the version's running distributed update (--resume continues it)")
 	f.StringVar(&d.queue, "queue", queue.DefaultQueue, "with --distributed: the queue the jobs go to (workers take it with --queues)")
 	f.IntVar(&d.maxAttempts, "max-attempts", queue.DefaultMaxAttempts, "with --distributed: attempts of each job before the update fails")
 	return d
@@ -39,7 +41,7 @@ func addDistributedFlags(f *pflag.FlagSet) *distributedFlags {
 func (d *distributedFlags) check(cmd *cobra.Command, names []string, o host.UpdateOptions, all bool) error {
 	f := cmd.Flags()
 	if !d.on {
-		for _, name := range []string{"partitions", "detach", "queue", "max-attempts"} {
+		for _, name := range []string{"partitions", "detach", "cancel", "queue", "max-attempts"} {
 			if f.Changed(name) {
 				return usageError("--%s goes with --distributed", name)
 			}
@@ -53,6 +55,8 @@ func (d *distributedFlags) check(cmd *cobra.Command, names []string, o host.Upda
 		return usageError("--partitions must not be negative (got %d)", d.partitions)
 	case d.maxAttempts < 1:
 		return usageError("--max-attempts must be at least 1 (got %d)", d.maxAttempts)
+	case d.cancel && (d.detach || o.Resume || !o.Start.IsZero() || f.Changed("partitions")):
+		return usageError("--cancel stops a running distributed update; it takes no --detach, --resume, --start or --partitions")
 	}
 	return nil
 }
@@ -69,8 +73,13 @@ func (a *app) runDistributed(ctx context.Context, name string, o host.UpdateOpti
 		return setupError(err)
 	}
 	defer q.Close()
-	r, err := s.host.UpdateDistributed(ctx, name, host.DistributedOptions{
-		Update: o, Partitions: d.partitions, Detach: d.detach, Queue: q})
+	var r host.Result
+	if d.cancel {
+		r, err = s.host.CancelDistributed(ctx, name, q)
+	} else {
+		r, err = s.host.UpdateDistributed(ctx, name, host.DistributedOptions{
+			Update: o, Partitions: d.partitions, Detach: d.detach, Queue: q})
+	}
 	if r.ActionID == 0 && r.Message == "" {
 		return err
 	}

@@ -27,6 +27,8 @@ func TestDistributedUsageErrors(t *testing.T) {
 		{"newer", append(base, "update", "movies", "--newer", "--distributed"), []string{"one version"}},
 		{"negative partitions", append(base, "update", "movies", "--distributed", "--partitions", "-2"), []string{"--partitions"}},
 		{"no attempts", append(base, "update", "movies", "--distributed", "--max-attempts", "0"), []string{"--max-attempts"}},
+		{"cancel alone", append(base, "update", "movies", "--cancel"), []string{"--cancel", "--distributed"}},
+		{"cancel and resume", append(base, "update", "movies", "--distributed", "--cancel", "--resume"), []string{"--cancel"}},
 		{"worker arguments", append(base, "worker", "movies"), []string{"worker"}},
 		{"short rescue", append(base, "worker", "--rescue-after", "1s"), []string{"--rescue-after", "3s"}},
 		{"negative concurrency", append(base, "worker", "--concurrency", "-1"), []string{"--concurrency"}},
