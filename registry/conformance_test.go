@@ -23,6 +23,7 @@ func runConformance(t *testing.T, fresh func(t *testing.T) string) {
 		run  func(t *testing.T, fresh func(t *testing.T) string)
 	}{
 		{"Versions", testVersions},
+		{"VersionSchema", testVersionSchema},
 		{"NumbersNeverReused", testNumbersNeverReused},
 		{"ConcurrentCreate", testConcurrentCreate},
 		{"ActiveVersion", testActiveVersion},
