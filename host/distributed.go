@@ -195,23 +195,23 @@ func (h *Host) UpdateDistributed(ctx context.Context, name string, o Distributed
 	if err != nil {
 		return fail(err)
 	}
-	jobs := make([]PartitionJob, 0, len(parts))
+	// One job per partition not done yet; the pending partitions come
+	// first, in the jobs' order, then those an earlier action completed.
+	var jobs []PartitionJob
+	var pending, complete []registry.Partition
 	for _, pt := range parts {
-		if pt.Done < pt.Slices {
-			jobs = append(jobs, PartitionJob{ActionID: id, Env: h.opts.Env, Index: t.Index, Version: n,
-				Partition: pt.Number, Partitions: dp.Partitions, Slices: dp.Slices, Since: dp.Since,
-				Workers: dp.Workers, BatchSize: dp.BatchSize})
+		if pt.Done >= pt.Slices {
+			complete = append(complete, pt)
+			continue
 		}
-	}
-	pending := make([]registry.Partition, 0, len(jobs))
-	for _, pt := range parts {
-		if pt.Done < pt.Slices {
-			pending = append(pending, pt)
-		}
+		pending = append(pending, pt)
+		jobs = append(jobs, PartitionJob{ActionID: id, Env: h.opts.Env, Index: t.Index, Version: n,
+			Partition: pt.Number, Partitions: dp.Partitions, Slices: dp.Slices, Since: dp.Since,
+			Workers: dp.Workers, BatchSize: dp.BatchSize})
 	}
 	recorded, _ := json.Marshal(dp)
 	var jobIDs []int64
-	err = h.reg.BeginPartitioned(ctx, id, o.Lease, recorded, append(pending, done(parts)...),
+	err = h.reg.BeginPartitioned(ctx, id, o.Lease, recorded, append(pending, complete...),
 		func(ctx context.Context, tx registry.Tx) ([]int64, error) {
 			ids, err := o.Queue.Enqueue(ctx, tx, jobs)
 			jobIDs = ids
@@ -234,17 +234,6 @@ func (h *Host) UpdateDistributed(ctx context.Context, name string, o Distributed
 		return r, nil
 	}
 	return h.awaitDistributed(ctx, a, r, dp, jobIDs, o.Queue)
-}
-
-// done are the partitions of parts that an earlier action completed.
-func done(parts []registry.Partition) []registry.Partition {
-	var out []registry.Partition
-	for _, p := range parts {
-		if p.Done >= p.Slices {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // planDistributed decides what the jobs read: a continuation of the
