@@ -30,8 +30,9 @@ type Config struct {
 // documents (non-empty unique ids, JSON object sources, deletes only with
 // the Deletes capability), that k of n partitions are disjoint and cover
 // the full read, that a future since yields a subset, that a watermark (for
-// a Watermarker) is answered without error, and that an unknown index is
-// an error.
+// a Watermarker) is answered without error, that a count (for a Counter)
+// equals the documents of the full read, and that an unknown index is an
+// error.
 func Run(t *testing.T, src sdk.Source, cfg Config) {
 	t.Helper()
 	if len(cfg.Config) == 0 {
@@ -102,6 +103,7 @@ func checkIndex(t *testing.T, p *sdk.Plugin, spec sdk.IndexSpec, cfg Config) {
 		}
 	}
 	t.Logf("%s: %d documents", spec.Name, len(all))
+	checkCount(t, p, spec, all)
 
 	if spec.Capabilities.Partitions {
 		n := cfg.Partitions
@@ -154,6 +156,30 @@ func checkWatermark(t *testing.T, p *sdk.Plugin, spec sdk.IndexSpec, full int) {
 	if len(docs) > full {
 		t.Errorf("since the watermark %s read %d documents, more than the full read's %d",
 			resp.Watermark.Format(time.RFC3339Nano), len(docs), full)
+	}
+}
+
+// checkCount asks for the index's count over gRPC. A source that cannot
+// count answers sdk.ErrNoCount; one that can must count what a full read
+// sends as documents (not its deletes or skips).
+func checkCount(t *testing.T, p *sdk.Plugin, spec sdk.IndexSpec, all []sdk.Doc) {
+	resp, err := p.Count(context.Background(), &sdk.CountRequest{Index: spec.Name})
+	if errors.Is(err, sdk.ErrNoCount) {
+		t.Logf("%s: the source cannot count; deploy's gate will not check its count", spec.Name)
+		return
+	}
+	if err != nil {
+		t.Errorf("count of %q: %v", spec.Name, err)
+		return
+	}
+	var docs int64
+	for _, d := range all {
+		if d.Op == sdk.OpIndex {
+			docs++
+		}
+	}
+	if resp.Count != docs {
+		t.Errorf("count of %q is %d, but a full read sent %d documents; deploy's gate compares the two", spec.Name, resp.Count, docs)
 	}
 }
 
