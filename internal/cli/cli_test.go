@@ -38,6 +38,19 @@ func TestUsageErrors(t *testing.T) {
 		{"bad value in file", []string{"--config", badKey, "list"}, []string{badKey + ":2", "bulk.workers", "negative"}},
 		{"bad prefix flag", []string{"--config", empty, "--env-prefix", "Bad Prefix", "history"}, []string{"--env-prefix", "env_prefix"}},
 		{"reset without prefix", []string{"--config", empty, "--registry", reg, "dangerous-reset", "--yes"}, []string{"dangerous-reset", "prefix"}},
+		// update --distributed and worker
+		{"partitions alone", append(base, "update", "movies", "--partitions", "4"), []string{"--partitions", "--distributed"}},
+		{"detach alone", append(base, "update", "movies", "--detach"), []string{"--detach", "--distributed"}},
+		{"cancel alone", append(base, "update", "movies", "--cancel"), []string{"--cancel", "--distributed"}},
+		{"cancel and resume", append(base, "update", "movies", "--distributed", "--cancel", "--resume"), []string{"--cancel"}},
+		{"distributed two indexes", append(base, "update", "a", "b", "--distributed"), []string{"one version"}},
+		{"distributed all", append(base, "update", "--all", "--distributed"), []string{"one version"}},
+		{"distributed newer", append(base, "update", "movies", "--newer", "--distributed"), []string{"one version"}},
+		{"negative partitions", append(base, "update", "movies", "--distributed", "--partitions", "-2"), []string{"--partitions"}},
+		{"no attempts", append(base, "update", "movies", "--distributed", "--max-attempts", "0"), []string{"--max-attempts"}},
+		{"worker arguments", append(base, "worker", "movies"), []string{"worker"}},
+		{"short rescue", append(base, "worker", "--rescue-after", "1s"), []string{"--rescue-after", "3s"}},
+		{"negative concurrency", append(base, "worker", "--concurrency", "-1"), []string{"--concurrency"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
