@@ -16,6 +16,7 @@ type adapter struct {
 	kind    Kind
 	timeout time.Duration
 	url     string // the first URL, redacted, for Info
+	nodes   int    // the configured URLs: how many nodes a request may try (failover.go)
 	c       client
 	probe   probeCache // what the cluster has, learnt once (capabilities.go)
 }
@@ -79,7 +80,7 @@ type send func(ctx context.Context) raw
 func (a *adapter) call(ctx context.Context, op, index string, req send) (*reply, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
-	w := req(ctx)
+	w := a.roundTrip(ctx, req)
 	if w.err == nil && w.body == nil && w.status == 0 {
 		w.err = errNoAnswer
 	}
@@ -177,7 +178,11 @@ func (a *adapter) Bulk(ctx context.Context, index string, body []byte) (BulkResu
 	if err != nil {
 		return BulkResult{}, err
 	}
-	return parseBulk(index, r)
+	res, err := parseBulk(index, r)
+	if len(res.Failures) > 0 {
+		failureIDs(body, res.Failures)
+	}
+	return res, err
 }
 
 func (a *adapter) Refresh(ctx context.Context, indices ...string) error {

@@ -108,7 +108,7 @@ func (a *adapter) Health(ctx context.Context, index string, want HealthStatus, t
 func (a *adapter) healthOnce(ctx context.Context, index string, want HealthStatus, wait time.Duration) (Health, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait+a.timeout)
 	defer cancel()
-	w := a.c.clusterHealth(ctx, index, want, wait)
+	w := a.roundTrip(ctx, func(ctx context.Context) raw { return a.c.clusterHealth(ctx, index, want, wait) })
 	if w.err == nil && w.status == http.StatusRequestTimeout {
 		w.status = http.StatusOK // the wait ended first; the body is the health reached
 	}
