@@ -82,3 +82,34 @@ func BenchmarkParseBulkErrors(b *testing.B) {
 		}
 	}
 }
+
+func TestFailureIDs(t *testing.T) {
+	body := []byte(`{"index":{"_id":"a"}}
+{"n":1}
+{"delete":{"_id":"gone"}}
+{"index":{"_id":"we\"ird","routing":"r"}}
+{"n":"x"}
+{"update":{"_id":"u"}}
+{"doc":{"n":2}}
+{"delete":{"_id":"last"}}
+`)
+	failures := []BulkItemFailure{
+		{Position: 2, Status: 400},
+		{Position: 4, Status: 404},
+		{Position: 1, Status: 429},
+		{Position: 3, Status: 409},
+		{Position: 0, ID: "kept", Status: 500},
+	}
+	failureIDs(body, failures)
+	for i, want := range []string{`we"ird`, "last", "gone", "u", "kept"} {
+		if failures[i].ID != want {
+			t.Errorf("failure at position %d: ID %q, want %q", failures[i].Position, failures[i].ID, want)
+		}
+	}
+	// A body this code cannot follow leaves the IDs empty, never panics.
+	odd := []BulkItemFailure{{Position: 1}}
+	failureIDs([]byte("not json\n{}\n"), odd)
+	if odd[0].ID != "" {
+		t.Errorf("ID from an unreadable body: %q", odd[0].ID)
+	}
+}

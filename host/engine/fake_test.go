@@ -154,7 +154,7 @@ func TestBulkRequest(t *testing.T) {
 				if req.Method != "POST" || req.URL.Path != wantPath || f.sent[0] != body {
 					t.Errorf("sent %s %s %q, want POST %s with the body as given", req.Method, req.URL.Path, f.sent[0], wantPath)
 				}
-				if fp := req.URL.Query().Get("filter_path"); fp != "errors,items.*.error,items.*._id,items.*.status" {
+				if fp := req.URL.Query().Get("filter_path"); fp != "errors,items.*.error,items.*.status" {
 					t.Errorf("filter_path = %q", fp)
 				}
 			})
