@@ -436,3 +436,38 @@ func TestConcurrentDeploys(t *testing.T) {
 		t.Errorf("two deploys of one schema made %d versions, want 1", len(vs))
 	}
 }
+
+// TestDeployWaitsForHealth: a new version that cannot turn green (a
+// replica on a one-node cluster) stops the deploy at its restore step,
+// before the alias moves, with the host's *UnhealthyError; the old
+// version stays active.
+func TestDeployWaitsForHealth(t *testing.T) {
+	t.Parallel()
+	src := &countedSource{testSource: newTestSource("movies", 50)}
+	eng := openEngine(t, testenv.ElasticsearchURL(t))
+	f := newFixture(t, eng, postgresRegistry(t), host.BulkConfig{Workers: 1}, src)
+	if _, err := f.h.Deploy(f.ctx, []string{"movies"}, host.DeployOptions{}); err != nil {
+		t.Fatalf("first deploy: %v", err)
+	}
+	src.mu.Lock()
+	src.settings = `{"number_of_shards":1,"number_of_replicas":1}`
+	src.mu.Unlock()
+	src.setMapping(yearMapping("keyword")) // a new version, not an in-place replicas change
+	h, err := host.New(f.ctx, host.Options{Env: f.env, Registry: f.reg, Engine: eng, Sources: []host.Source{sdk.NewLocal("test", src)},
+		Health: host.HealthConfig{WaitForStatus: host.WaitGreen, Timeout: 2 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.Deploy(f.ctx, []string{"movies"}, host.DeployOptions{})
+	var de *host.DeployError
+	var sick *host.UnhealthyError
+	if !errors.As(err, &de) || de.Step != "restore" || !errors.As(err, &sick) {
+		t.Fatalf("deploy of a version that cannot be green: %v; want a *DeployError at restore wrapping *UnhealthyError", err)
+	}
+	if !strings.Contains(err.Error(), "movies-1 is active") {
+		t.Errorf("error %q does not say movies-1 stays active", err)
+	}
+	if got := f.alias("movies"); len(got) != 1 || got[0] != f.env+"movies-1" {
+		t.Fatalf("alias points at %v, want %smovies-1", got, f.env)
+	}
+}
