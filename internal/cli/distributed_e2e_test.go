@@ -138,13 +138,17 @@ func partitionsDone(t *testing.T, conn *pgx.Conn, id int64) int {
 	return n
 }
 
-func prepare(t *testing.T, b *bin) {
+// slowBin is an environment on the slow movies source with movies
+// created and activated, on registry dsn.
+func slowBin(t *testing.T, dsn string) *bin {
 	t.Helper()
+	b := newBin(t, testenv.ElasticsearchURL(t), dsn, slowMovies)
 	for _, args := range [][]string{{"create", "movies"}, {"activate", "movies"}} {
 		if r := b.run(args...); r.code != 0 {
 			t.Fatalf("%v: %s", args, r.stderr)
 		}
 	}
+	return b
 }
 
 // TestDistributedWorkerKilled: SIGKILL one of three workers in the middle
@@ -153,10 +157,8 @@ func prepare(t *testing.T, b *bin) {
 // A worker of another prefix on the same registry takes none of the jobs.
 func TestDistributedWorkerKilled(t *testing.T) {
 	t.Parallel()
-	es := testenv.ElasticsearchURL(t)
 	dsn, _ := testenv.PostgresSchema(t)
-	b := newBin(t, es, dsn, slowMovies)
-	prepare(t, b)
+	b := slowBin(t, dsn)
 	other := *b
 	other.prefix = uniquePrefix(t)
 	bystander := startWorker(t, &other, "other-prefix")
@@ -215,10 +217,8 @@ type jsonActionLog struct {
 // completes with exactly N documents.
 func TestDistributedInterruptAndResume(t *testing.T) {
 	t.Parallel()
-	es := testenv.ElasticsearchURL(t)
 	dsn, _ := testenv.PostgresSchema(t)
-	b := newBin(t, es, dsn, slowMovies)
-	prepare(t, b)
+	b := slowBin(t, dsn)
 	conn := registryConn(t, dsn)
 	for i := range 3 {
 		startWorker(t, b, fmt.Sprintf("w%d", i))
@@ -275,9 +275,7 @@ func TestDistributedInterruptAndResume(t *testing.T) {
 // history shows the action until it completes.
 func TestDistributedSQLite(t *testing.T) {
 	t.Parallel()
-	es := testenv.ElasticsearchURL(t)
-	b := newBin(t, es, filepath.Join(t.TempDir(), "registry.db"), slowMovies)
-	prepare(t, b)
+	b := slowBin(t, filepath.Join(t.TempDir(), "registry.db"))
 	workers := []*workerProc{startWorker(t, b, "w0"), startWorker(t, b, "w1"), startWorker(t, b, "w2")}
 	var res []struct {
 		ActionID int64 `json:"action_id"`
