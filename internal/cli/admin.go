@@ -250,6 +250,9 @@ func (a *app) printHistory(actions []registry.Action, version int) error {
 		h := t.action
 		started := h.StartedAt
 		kind := h.Kind
+		if step := deployStep(h.Params); step != "" && step != kind {
+			kind += " (" + step + ")" // a deploy's fill or catch-up is an update
+		}
 		if t.depth > 0 {
 			kind = strings.Repeat("  ", t.depth) + "└ " + kind
 		}
@@ -262,6 +265,17 @@ func (a *app) printHistory(actions []registry.Action, version int) error {
 			dash(h.Host), dash(h.CodebaseID), dash(truncate(oneLine(h.Error), 80))})
 	}
 	return table(a.stdout, []string{"ID", "PARENT", "KIND", "TARGET", "STATUS", "STARTED", "DURATION", "DOCS", "HOST", "CODEBASE", "ERROR"}, rows)
+}
+
+// deployStep is the deploy step an action's parameters name, "" for none.
+func deployStep(params json.RawMessage) string {
+	var p struct {
+		Step string `json:"step"`
+	}
+	if json.Unmarshal(params, &p) != nil {
+		return ""
+	}
+	return p.Step
 }
 
 // historyLine is one row of the history table, depth levels below its parent.
