@@ -153,12 +153,19 @@ func kindOf(h http.Header, nodes *nodesAnswer, root *rootInfo) Kind {
 }
 
 // infoUnanswered reports an error of _nodes/_local after which GET / is
-// worth asking: a user without the monitor privilege (403), or a proxy that
-// serves only some paths (404, 405).
+// worth asking: a user without the monitor privilege (403), a proxy that
+// serves only some paths (404, 405), or a service that does not offer the
+// API (410, as Elasticsearch Serverless answers).
 func infoUnanswered(err error) bool {
 	var ee *Error
-	return errors.As(err, &ee) && (ee.Status == http.StatusForbidden || ee.Status == http.StatusNotFound ||
-		ee.Status == http.StatusMethodNotAllowed)
+	if !errors.As(err, &ee) {
+		return false
+	}
+	switch ee.Status {
+	case http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusGone:
+		return true
+	}
+	return false
 }
 
 func (a *adapter) Info(ctx context.Context) (Info, error) {

@@ -57,7 +57,7 @@ func Open(ctx context.Context, cfg Config) (Engine, error) {
 // Probe asks each URL in turn what it is and returns what the first one
 // that answers says. It asks GET _nodes/_local, which every Elasticsearch
 // and OpenSearch node serves (GET / is a module that an Elasticsearch node
-// can lack), and GET / only when that is refused (403, 404 or 405). The
+// can lack), and GET / only when that is refused (403, 404, 405 or 410). The
 // kind comes from the answer's X-Elastic-Product or X-OpenSearch-Version
 // header, else from its body (see kindOf). No URL answering is
 // ErrUnavailable, naming the URLs without their credentials.
