@@ -7,9 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
-	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -181,59 +178,22 @@ func RunOpensearchutil(ctx context.Context, cfg ChildConfig) (Report, error) {
 // timer, then posted by cfg.Workers goroutines with net/http. It asks the
 // engine for the least answer (filter_path=errors, no gzip) and checks it
 // only for "errors":false, so the client does almost nothing and the
-// engine does only the indexing.
+// engine does only the indexing. It is the suspect "ceiling".
 func RunCeiling(ctx context.Context, cfg ChildConfig) (Report, error) {
-	docs, err := ReadCorpus(cfg.Corpus)
-	if err != nil {
-		return Report{}, err
-	}
-	bodies := BuildBulkBodies(docs, cfg.Batch)
-	n := int64(len(docs))
-	docs = nil
-	runtime.GC()
-	t := transport(cfg.Workers)
-	t.DisableCompression = true
-	t.WriteBufferSize = 2 << 20 // a whole body leaves in one write(2)
-	client := &http.Client{Transport: t, Timeout: 5 * time.Minute}
-	endpoint := cfg.URL + "/" + url.PathEscape(cfg.Index) + "/_bulk?filter_path=errors"
-	var next atomic.Int64
-	var rep Report
-	wall, cpu, err := TimedWithEngine(cfg.Engine, &rep, func() error {
-		errs := make(chan error, cfg.Workers)
-		var wg sync.WaitGroup
-		for range max(cfg.Workers, 1) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := int(next.Add(1) - 1)
-					if i >= len(bodies) {
-						return
-					}
-					if err := postBulk(ctx, client, endpoint, bodies[i]); err != nil {
-						errs <- err
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		if err := <-errs; err != nil {
-			return err
-		}
-		return NewCluster(cfg.URL).Refresh(ctx, cfg.Index)
-	})
-	rep.Docs, rep.WallNS, rep.CPUNS, rep.Requests = n, int64(wall), int64(cpu), int64(len(bodies))
-	return rep, err
+	return RunSuspect(ctx, cfg, Suspects[0])
 }
 
-func postBulk(ctx context.Context, client *http.Client, endpoint string, body []byte) error {
+// postBulk posts one prebuilt body, gzipped when gz, and reads the
+// answer's head only.
+func postBulk(ctx context.Context, client *http.Client, endpoint string, body []byte, gz bool) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-ndjson")
+	if gz {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("ceiling: bulk: %w", err)

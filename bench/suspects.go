@@ -164,7 +164,7 @@ func RunSuspect(ctx context.Context, cfg ChildConfig, s Suspect) (Report, error)
 					if i >= len(bodies) {
 						return
 					}
-					if err := postSuspect(ctx, client, endpoint, bodies[i], s.Gzip); err != nil {
+					if err := postBulk(ctx, client, endpoint, bodies[i], s.Gzip); err != nil {
 						errs <- err
 						return
 					}
@@ -192,30 +192,6 @@ func RunSuspect(ctx context.Context, cfg ChildConfig, s Suspect) (Report, error)
 	})
 	rep.Docs, rep.WallNS, rep.CPUNS, rep.Requests = n, int64(wall), int64(cpu), int64(len(bodies))
 	return rep, err
-}
-
-func postSuspect(ctx context.Context, client *http.Client, endpoint string, body []byte, gz bool) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/x-ndjson")
-	if gz {
-		req.Header.Set("Content-Encoding", "gzip")
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("suspect: bulk: %w", err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return fmt.Errorf("suspect: read bulk response: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK || !BulkHeadOK(data[:min(len(data), 64)]) {
-		return fmt.Errorf("suspect: bulk: status %d: %.200s", resp.StatusCode, data)
-	}
-	return nil
 }
 
 // waitMerges polls the index's merge stats until no merge is running.
