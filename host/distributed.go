@@ -64,6 +64,9 @@ type Queue interface {
 	// Cancel cancels jobs that have not ended; a running one is told to
 	// stop.
 	Cancel(ctx context.Context, ids []int64) error
+	// Ended returns the jobs among ids that have ended (completed,
+	// cancelled, or given up after their last attempt).
+	Ended(ctx context.Context, ids []int64) ([]int64, error)
 }
 
 // DistributedOptions tune UpdateDistributed. Zero values mean the stated

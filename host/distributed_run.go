@@ -23,10 +23,17 @@ var (
 	// ErrOtherEnv: the job belongs to another environment prefix than
 	// the worker's.
 	ErrOtherEnv = errors.New("partition job of another environment")
+	// ErrSliceTimeout: the job's context reached its deadline (the
+	// queue's job timeout) in the middle of a slice; the attempt failed.
+	ErrSliceTimeout = errors.New("partition job timed out")
 )
 
-// awaitPoll is how often the waiting process reads the action's status.
-const awaitPoll = 200 * time.Millisecond
+// awaitPoll is how often the waiting process reads the action's status,
+// and orphanCheck how often it looks for a job given up (failOrphan).
+const (
+	awaitPoll   = 200 * time.Millisecond
+	orphanCheck = 5 * time.Second
+)
 
 // errActionEnded stops a job whose action ended meanwhile.
 var errActionEnded = errors.New("its action is no longer in progress")
@@ -84,6 +91,9 @@ func (h *Host) RunPartition(ctx context.Context, job PartitionJob, o RunOptions)
 		return nil
 	case errors.Is(err, ErrPartitionDropped):
 		return err
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		// The job's time limit, not a stop: an attempt that failed.
+		err = fmt.Errorf("%w: a slice did not finish within the job's time limit; smaller slices (more partitions) or a longer limit avoid it", ErrSliceTimeout)
 	case errors.Is(err, ErrPartitionPaused), ctx.Err() != nil:
 		// Paused, or the worker stops, or the job was cancelled (the queue
 		// decides): the partition waits for its next taker.
@@ -199,7 +209,7 @@ func (h *Host) awaitDistributed(ctx context.Context, a *action, r Result, dp dis
 	// ProgressInterval.
 	t := time.NewTicker(min(h.opts.ProgressInterval, awaitPoll))
 	defer t.Stop()
-	reported := time.Now()
+	reported, checked := time.Now(), time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -218,6 +228,10 @@ func (h *Host) awaitDistributed(ctx context.Context, a *action, r Result, dp dis
 			if time.Since(reported) >= h.opts.ProgressInterval {
 				emit(act.Counts, false)
 				reported = time.Now()
+			}
+			if time.Since(checked) >= orphanCheck {
+				h.failOrphan(bg, a, r, dp, q)
+				checked = time.Now()
 			}
 			continue
 		}
@@ -242,105 +256,6 @@ func (h *Host) awaitDistributed(ctx context.Context, a *action, r Result, dp dis
 			return r, fmt.Errorf("update %s: %s: %w", lbl, act.Error, ErrInterrupted)
 		}
 	}
-}
-
-// interruptDistributed ends the action interrupted, cancels its jobs and
-// restores the load settings.
-func (h *Host) interruptDistributed(ctx context.Context, a *action, r Result, jobs []int64, q Queue) (Result, error) {
-	lbl := label(r.Index, r.Version)
-	err := fmt.Errorf("update %s: %w", lbl, ErrInterrupted)
-	if _, ferr := h.stopDistributed(ctx, a, r.Index, r.Version, jobs, q, err.Error()); ferr != nil {
-		err = fmt.Errorf("%w; recording it failed: %v", err, ferr)
-	}
-	if act, aerr := h.reg.Action(context.WithoutCancel(ctx), a.id); aerr == nil {
-		r.Counts = act.Counts
-	}
-	r.Duration = time.Since(a.started)
-	r.Message = fmt.Sprintf("update of %s interrupted after %s documents", lbl, thousands(r.Counts.Indexed))
-	r.Next = resumeDistributed(lbl)
-	return r, err
-}
-
-// stopDistributed ends running action a interrupted with text, cancels
-// its jobs (running ones stop at their next progress report) and, when
-// this call ended it, restores the load settings.
-func (h *Host) stopDistributed(ctx context.Context, a *action, index string, n int, jobs []int64, q Queue, text string) (bool, error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
-	defer cancel()
-	ended, err := h.reg.EndRunningAction(ctx, a.id, registry.ActionInterrupted, text)
-	if cerr := q.Cancel(ctx, jobs); cerr != nil {
-		a.logf(ctx, "cancel the partition jobs: %v", cerr)
-	}
-	if ended {
-		a.logf(ctx, "%s: the remaining partition jobs are cancelled; `update %s --distributed --resume` continues from their checkpoints",
-			text, label(index, n))
-		h.restoreDistributed(ctx, a, PartitionJob{Index: index, Version: n})
-	}
-	return ended, err
-}
-
-// resumeDistributed is the step that continues a distributed update of
-// version lbl.
-func resumeDistributed(lbl string) *Step {
-	return &Step{Action: "update", Target: lbl, Resume: true, Why: "with --distributed to continue from the partitions' checkpoints"}
-}
-
-// CancelDistributed stops the running distributed update of one version
-// (name is an index, for its active version, or a version), attached or
-// detached: the action ends interrupted, its jobs are cancelled and the
-// load settings restored; `update --distributed --resume` continues it.
-// With none running it does nothing and says so.
-func (h *Host) CancelDistributed(ctx context.Context, name string, q Queue) (Result, error) {
-	targets, err := h.resolveAll(ctx, []string{name})
-	if err != nil {
-		return Result{}, err
-	}
-	t := targets[0]
-	n := t.Version
-	if n == 0 {
-		if n, err = h.activeNumber(ctx, t.Index); err != nil {
-			return Result{}, err
-		} else if n == 0 {
-			return Result{}, &NoActiveVersionError{Index: t.Index}
-		}
-	}
-	lbl := label(t.Index, n)
-	r := Result{Kind: string(registry.ActionUpdate), Index: t.Index, Version: n}
-	prev, ok, err := h.reg.LatestPartitioned(ctx, h.opts.Env, t.Index, n)
-	if err != nil {
-		return r, err
-	}
-	if !ok || (prev.Status != registry.ActionInProgress && prev.Status != registry.ActionQueued) {
-		r.Message = fmt.Sprintf("no distributed update of %s is running; nothing to cancel", lbl)
-		return r, nil
-	}
-	parts, err := h.reg.Partitions(ctx, prev.ID)
-	if err != nil {
-		return r, err
-	}
-	var jobs []int64
-	for _, p := range parts {
-		if p.JobID != 0 {
-			jobs = append(jobs, p.JobID)
-		}
-	}
-	a := &action{h: h, id: prev.ID, started: prev.StartedAt}
-	text := fmt.Sprintf("update %s cancelled by %s on %s: %v", lbl, h.opts.User, h.opts.Hostname, ErrInterrupted)
-	ended, err := h.stopDistributed(ctx, a, t.Index, n, jobs, q, text)
-	if err != nil {
-		return r, err
-	}
-	r.ActionID = prev.ID
-	if act, err := h.reg.Action(ctx, prev.ID); err == nil {
-		r.Counts = act.Counts
-	}
-	r.Changed = ended
-	r.Message = fmt.Sprintf("cancelled distributed update %d of %s after %s documents", prev.ID, lbl, thousands(r.Counts.Indexed))
-	if !ended {
-		r.Message = fmt.Sprintf("distributed update %d of %s ended meanwhile; nothing to cancel", prev.ID, lbl)
-	}
-	r.Next = resumeDistributed(lbl)
-	return r, nil
 }
 
 // recordedError is an action's recorded error text that still matches

@@ -34,9 +34,10 @@ func (partitionArgs) Kind() string { return "demhost_partition" }
 // attempt spent), dropped ones are cancelled, others retried.
 type worker struct {
 	river.WorkerDefaults[partitionArgs]
-	run    Runner
-	budget time.Duration
-	log    func(format string, args ...any)
+	run     Runner
+	budget  time.Duration
+	timeout time.Duration
+	log     func(format string, args ...any)
 }
 
 func (w *worker) Work(ctx context.Context, job *river.Job[partitionArgs]) error {
@@ -60,6 +61,9 @@ func (w *worker) Work(ctx context.Context, job *river.Job[partitionArgs]) error 
 		// from its checkpoint without spending an attempt.
 		w.log("%s: stopped; back in the queue", what)
 		return river.JobSnooze(0)
+	}
+	if errors.Is(err, host.ErrSliceTimeout) {
+		err = fmt.Errorf("%w (the job timeout is two thirds of the workers' rescue-after, %s)", err, w.timeout)
 	}
 	w.log("%s: failed: %v", what, err)
 	return err
@@ -89,7 +93,7 @@ func Open(ctx context.Context, reg *registry.Registry, o Options, run Runner) (*
 		if log == nil {
 			log = func(string, ...any) {}
 		}
-		river.AddWorker(workers, &worker{run: run, budget: o.budget(), log: log})
+		river.AddWorker(workers, &worker{run: run, budget: o.budget(), timeout: o.jobTimeout(), log: log})
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{}
 		for _, q := range o.Queues {
@@ -196,6 +200,19 @@ func (q *Queue) Cancel(ctx context.Context, ids []int64) error {
 		}
 	}
 	return errs
+}
+
+// Ended returns the jobs among ids that have ended: completed, cancelled,
+// or discarded after their last attempt.
+func (q *Queue) Ended(ctx context.Context, ids []int64) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	out, err := q.c.ended(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read the state of %d jobs: %w", len(ids), err)
+	}
+	return out, nil
 }
 
 // softStop is how long a stopping worker's running jobs get to finish

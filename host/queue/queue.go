@@ -85,6 +85,7 @@ type Queue struct {
 type client interface {
 	insert(ctx context.Context, tx registry.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 	cancel(ctx context.Context, id int64) error
+	ended(ctx context.Context, ids []int64) ([]int64, error)
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	stopped() <-chan struct{}
@@ -105,6 +106,19 @@ func (r *riverClient[TTx]) cancel(ctx context.Context, id int64) error {
 		return nil
 	}
 	return err
+}
+
+func (r *riverClient[TTx]) ended(ctx context.Context, ids []int64) ([]int64, error) {
+	res, err := r.c.JobList(ctx, river.NewJobListParams().IDs(ids...).First(max(len(ids), 1)).
+		States(rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, len(res.Jobs))
+	for i, j := range res.Jobs {
+		out[i] = j.ID
+	}
+	return out, nil
 }
 
 func (r *riverClient[TTx]) start(ctx context.Context) error { return r.c.Start(ctx) }

@@ -303,3 +303,37 @@ func TestDistributedCancel(t *testing.T) {
 		t.Errorf("the resumed update has %d partitions, want the 3 of the one it continues", len(ps))
 	}
 }
+
+// stalling never ends one slice's stream, as a source that hangs would.
+type stalling struct {
+	host.Source
+	slice int
+}
+
+func (s stalling) Stream(ctx context.Context, req *sdk.StreamRequest, fn func(*sdk.Batch) error) error {
+	if req.Partition == s.slice {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return s.Source.Stream(ctx, req, fn)
+}
+
+// TestDistributedSliceTimeout: a slice that outlasts the job's time limit
+// fails its attempt (it is not taken for a stopping worker), and the last
+// attempt fails the action.
+func TestDistributedSliceTimeout(t *testing.T) {
+	t.Parallel()
+	env := estest.New(t)
+	reg := openRegistry(t, filepath.Join(t.TempDir(), "registry.db"))
+	ctx := testenv.Context(t)
+	h := newHost(t, env, env.Prefix(), reg, 200, func(s host.Source) host.Source { return stalling{Source: s, slice: 1} })
+	if _, err := h.Create(ctx, []string{"movies"}, host.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	worker(t, reg, h, queue.Options{Concurrency: 2, RescueAfter: 3 * time.Second, RetryBackoff: 100 * time.Millisecond})
+	_, err := h.UpdateDistributed(ctx, "movies-1", host.DistributedOptions{Partitions: 2, Slices: 1,
+		Queue: coordinator(t, reg, env.Prefix(), queue.Options{MaxAttempts: 2})})
+	if err == nil || !strings.Contains(err.Error(), "partition 1 of 2") || !strings.Contains(err.Error(), "time limit") {
+		t.Fatalf("error %v, want one that names partition 1 and the time limit", err)
+	}
+}

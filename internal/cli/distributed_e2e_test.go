@@ -308,3 +308,35 @@ func TestDistributedSQLite(t *testing.T) {
 		t.Errorf("history ID does not list the partitions:\n%s", r.stdout)
 	}
 }
+
+// TestDistributedJobGivenUp: with one attempt per job, a job whose worker
+// is SIGKILLed is given up by River when rescued; the waiting update sees
+// it and fails the action, naming the partition, instead of waiting for
+// ever.
+func TestDistributedJobGivenUp(t *testing.T) {
+	t.Parallel()
+	dsn, _ := testenv.PostgresSchema(t)
+	b := slowBin(t, dsn)
+	first := startWorker(t, b, "w0")
+	upd := b.cmd("update", "movies", "--distributed", "--partitions", "3", "--max-attempts", "1")
+	var errb bytes.Buffer
+	upd.Stderr = &errb
+	if err := upd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { upd.Process.Kill() })
+	waitFor(t, time.Minute, "w0 takes a job", func() bool { return strings.Contains(first.output(t), "attempt 1 of") })
+	if err := first.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	startWorker(t, b, "w1") // its River client rescues the dead worker's job
+	if code, took := waitExit(t, upd, 2*time.Minute); code != 1 {
+		t.Fatalf("update exited %d after %s, want 1: %s", code, took, errb.String())
+	}
+	if !strings.Contains(errb.String(), "was given up after its last attempt") || !strings.Contains(errb.String(), "--resume") {
+		t.Fatalf("stderr does not say which partition was given up and how to continue: %s", errb.String())
+	}
+	if a := newestUpdate(t, b); a.Status != "failed" {
+		t.Fatalf("action %s, want failed", a.Status)
+	}
+}
