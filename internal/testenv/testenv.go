@@ -41,6 +41,17 @@ type Engine struct {
 	Kind string
 }
 
+// serviceURL returns the variable key (default def), or skips the test
+// (fails it under CI) when what does not answer there.
+func serviceURL(t testing.TB, key, def, what string) string {
+	t.Helper()
+	u := envOr(key, def)
+	if !reachable(u) {
+		missing(t, what+" at "+u, "run `make services` or set "+key)
+	}
+	return u
+}
+
 // Required reports whether a missing service must fail the test.
 func Required() bool {
 	return os.Getenv("CI") != "" || os.Getenv("DEMHOST_TEST_REQUIRE_ENGINE") == "1"
@@ -96,44 +107,28 @@ func envOr(key, def string) string {
 // skips/fails the test when it does not answer.
 func ElasticsearchURL(t testing.TB) string {
 	t.Helper()
-	u := envOr("DEMHOST_TEST_ES_URL", DefaultES)
-	if !reachable(u) {
-		missing(t, "Elasticsearch at "+u, "run `make services` or set DEMHOST_TEST_ES_URL")
-	}
-	return u
+	return serviceURL(t, "DEMHOST_TEST_ES_URL", DefaultES, "Elasticsearch")
 }
 
 // OpenSearchURL returns DEMHOST_TEST_OS_URL (default DefaultOS), or
 // skips/fails the test when it does not answer.
 func OpenSearchURL(t testing.TB) string {
 	t.Helper()
-	u := envOr("DEMHOST_TEST_OS_URL", DefaultOS)
-	if !reachable(u) {
-		missing(t, "OpenSearch at "+u, "run `make services` or set DEMHOST_TEST_OS_URL")
-	}
-	return u
+	return serviceURL(t, "DEMHOST_TEST_OS_URL", DefaultOS, "OpenSearch")
 }
 
 // OpenSearch3URL returns DEMHOST_TEST_OS3_URL (default DefaultOS3), or
 // skips/fails the test when it does not answer.
 func OpenSearch3URL(t testing.TB) string {
 	t.Helper()
-	u := envOr("DEMHOST_TEST_OS3_URL", DefaultOS3)
-	if !reachable(u) {
-		missing(t, "OpenSearch 3 at "+u, "run `make services` or set DEMHOST_TEST_OS3_URL")
-	}
-	return u
+	return serviceURL(t, "DEMHOST_TEST_OS3_URL", DefaultOS3, "OpenSearch 3")
 }
 
 // Elasticsearch8URL returns DEMHOST_TEST_ES8_URL (default DefaultES8), or
 // skips/fails the test when it does not answer.
 func Elasticsearch8URL(t testing.TB) string {
 	t.Helper()
-	u := envOr("DEMHOST_TEST_ES8_URL", DefaultES8)
-	if !reachable(u) {
-		missing(t, "Elasticsearch 8 at "+u, "run `make services` or set DEMHOST_TEST_ES8_URL")
-	}
-	return u
+	return serviceURL(t, "DEMHOST_TEST_ES8_URL", DefaultES8, "Elasticsearch 8")
 }
 
 // Engines returns the two main engines, Elasticsearch 7.17 and OpenSearch
@@ -161,11 +156,7 @@ func AllEngines(t testing.TB) []Engine {
 // skips/fails the test when the server does not answer.
 func PostgresDSN(t testing.TB) string {
 	t.Helper()
-	u := envOr("DEMHOST_TEST_PG_DSN", DefaultPostgres)
-	if !reachable(u) {
-		missing(t, "Postgres at "+u, "run `make services` or set DEMHOST_TEST_PG_DSN")
-	}
-	return u
+	return serviceURL(t, "DEMHOST_TEST_PG_DSN", DefaultPostgres, "Postgres")
 }
 
 // Context returns a context that ends with the test (or after 5 minutes).
