@@ -142,6 +142,7 @@ func TestPartitionsCoverEveryMovieOnce(t *testing.T) {
 		{"fixture in 3", `{"index":"films"}`, "films", 100, 3},
 		{"synthetic in 4", `{"synthetic":1001,"seed":5}`, "movies", 1001, 4},
 		{"more partitions than docs", `{"synthetic":5}`, "movies", 5, 8},
+		{"slow on purpose", `{"synthetic":250,"batch_delay_ms":1}`, "movies", 250, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,6 +218,7 @@ func TestBadConfigAndRequests(t *testing.T) {
 		{`{"synthetic":"many"}`, "synthetic"},
 		{`{"shards":0}`, `"shards"`},
 		{`{"replicas":-1}`, `"replicas"`},
+		{`{"batch_delay_ms":-5}`, `"batch_delay_ms"`},
 	} {
 		_, err := movies.New().Configure(context.Background(), &sdk.ConfigureRequest{Config: json.RawMessage(tt.cfg)})
 		if err == nil || !errors.Is(err, sdk.ErrInvalidConfig) || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "movies: ") {
