@@ -88,8 +88,9 @@ func (a *adapter) Capabilities(ctx context.Context) (Capabilities, error) {
 // hasAPI sends a probe and reads its answer: an API that is missing
 // answers 405 (the path matched another API's methods) or 400 with a bare
 // string error ("no handler found for uri ..."); one that exists answers
-// with its own error object, or succeeds. Authentication and transport
-// errors are returned.
+// with its own error object, or succeeds, or refuses the user (403: only
+// an existing API's action is authorized; the real call will say so).
+// Failed authentication (401) and transport errors are returned.
 func (a *adapter) hasAPI(ctx context.Context, op string, req send) (bool, error) {
 	r, err := a.call(ctx, op, "", req)
 	r.release()
@@ -103,7 +104,7 @@ func (a *adapter) hasAPI(ctx context.Context, op string, req send) (bool, error)
 		return false, nil
 	case ee.Status == http.StatusBadRequest && ee.Type == "" && strings.HasPrefix(ee.Reason, "no handler found"):
 		return false, nil
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrRejected):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrRejected), ee.Status == http.StatusForbidden:
 		return true, nil
 	}
 	return false, err

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -117,5 +118,39 @@ func TestProbeFallsBackToRoot(t *testing.T) {
 	}
 	if got, err := eng.Info(context.Background()); err != nil || got != info {
 		t.Errorf("Info = %+v, %v; want %+v", got, err, info)
+	}
+}
+
+// A user whom the cluster does not allow to run a probe's action still
+// learns the API is there (an action is authorized only when it exists);
+// one whose credentials fail gets the error.
+func TestCapabilitiesForbiddenAndUnauthorized(t *testing.T) {
+	t.Parallel()
+	forbidden := `{"error":{"type":"security_exception","reason":"action [indices:data/write/reindex] is unauthorized"},"status":403}`
+	cases := []struct {
+		name    string
+		status  int
+		want    engine.Capabilities
+		wantErr error
+	}{
+		{"forbidden", 403, engine.Capabilities{Reindex: true, DeleteByQuery: true}, nil},
+		{"unauthorized", 401, engine.Capabilities{}, engine.ErrUnauthorized},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			f := pathFake{
+				"/_reindex": {c.status, forbidden},
+				"/demhost-capability-probe-absent/_delete_by_query": {c.status, forbidden},
+			}
+			eng, err := engine.Open(context.Background(), engine.Config{Kind: engine.OpenSearch, Transport: f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			caps, err := eng.Capabilities(context.Background())
+			if caps != c.want || !errors.Is(err, c.wantErr) {
+				t.Errorf("Capabilities = %+v, %v; want %+v, %v", caps, err, c.want, c.wantErr)
+			}
+		})
 	}
 }
