@@ -26,7 +26,7 @@ export GOWORK := $(CURDIR)/go.work
 export GOFLAGS := $(strip $(filter-out -mod=%,$(shell $(GO) env GOFLAGS)) -mod=readonly)
 PKGS      := ./... ./plugin-sdk/...
 
-.PHONY: all build services services-stop services-status test test-unit test-slow \
+.PHONY: all build services services-stop services-status test test-unit test-slow test-cluster \
         vet fmt demo demo-postgres bench bench-go rss-1m proto clean
 
 all: build
@@ -57,6 +57,7 @@ vet:
 test: services vet
 	$(GO) test -count=1 $(PKGS)
 	$(MAKE) --no-print-directory test-slow
+	$(MAKE) --no-print-directory test-cluster
 
 ## test-unit: the fast suite only, against whatever services are running
 test-unit:
@@ -69,6 +70,15 @@ SLOW_PKGS = $(sort $(dir $(SLOW_FILES)))
 SLOW_TESTS = $(shell grep -ho '^func Test[A-Za-z0-9_]*' $(SLOW_FILES) | cut -c6- | paste -sd'|' -)
 test-slow: build
 	$(GO) test -count=1 -tags slow -timeout 40m -run '^($(SLOW_TESTS))$$' $(SLOW_PKGS)
+
+## test-cluster: the cluster suite (build tags "slow cluster", internal/cli/cluster_e2e_test.go): it starts
+## its own OpenSearch 2.19 cluster of 3 nodes, one JVM each, on 127.0.0.1:9211-9213 (transport
+## 9311-9313; DEMHOST_TEST_CLUSTER_HTTP_PORT moves them), kills a node mid-update, activates with a
+## node down and restarts it, then stops the cluster. It needs the OpenSearch jars that
+## `services.sh start opensearch` resolves, and fails (never skips) when the cluster cannot start.
+test-cluster: build
+	@bash scripts/services/services.sh start opensearch
+	$(GO) test -count=1 -tags 'slow cluster' -timeout 40m -run '^TestCluster' ./internal/cli/
 
 ## demo: the README's main job: services, build, then list/create/activate/update/list
 demo: services build
