@@ -271,17 +271,26 @@ func (n *Node) waitHTTP() error {
 // Kill sends SIGKILL to the node's JVM and waits until it is gone.
 func (n *Node) Kill() {
 	n.c.t.Helper()
+	if err := n.kill(); err != nil {
+		n.c.t.Fatal(err)
+	}
+}
+
+// kill sends SIGKILL to the node's JVM, if it was started, and waits up
+// to 30s for it to be gone.
+func (n *Node) kill() error {
 	n.mu.Lock()
 	cmd, done := n.cmd, n.done
 	n.mu.Unlock()
 	if cmd == nil {
-		return
+		return nil
 	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	select {
 	case <-done:
+		return nil
 	case <-time.After(30 * time.Second):
-		n.c.t.Fatalf("node %s (pid %d) did not die within 30s of SIGKILL", n.Name, cmd.Process.Pid)
+		return fmt.Errorf("node %s (pid %d) did not die within 30s of SIGKILL", n.Name, cmd.Process.Pid)
 	}
 }
 
@@ -313,17 +322,8 @@ func (n *Node) LogTail(lines int) string {
 // stop kills every node still running.
 func (c *Cluster) stop() {
 	for _, n := range c.nodes {
-		n.mu.Lock()
-		cmd, done := n.cmd, n.done
-		n.mu.Unlock()
-		if cmd == nil {
-			continue
-		}
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			c.t.Errorf("node %s (pid %d) survived SIGKILL", n.Name, cmd.Process.Pid)
+		if err := n.kill(); err != nil {
+			c.t.Error(err)
 		}
 	}
 }
