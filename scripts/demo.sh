@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The demo of `make demo` (after `make services build`): list, create,
-# activate, update and list the movies index with bin/demhost, against the
+# activate, update, list and plan the movies index with bin/demhost, against the
 # local engine and the registry of demhost.yaml (SQLite in .demhost/ unless
 # DEMHOST_REGISTRY names another, e.g. Postgres for `make demo-postgres`).
 # It works in its own prefix (DEMHOST_ENV_PREFIX, default demo_) and resets
@@ -30,3 +30,6 @@ step "$DEMHOST" create movies
 step "$DEMHOST" activate movies
 step "$DEMHOST" update movies
 step "$DEMHOST" list
+# The everyday workflow for a schema change: movies-1 holds the plugin's
+# schema, so plan says no change (and deploy would do nothing).
+step "$DEMHOST" plan movies
