@@ -13,7 +13,7 @@ import (
 
 // TestCommandsOnEveryEngine runs the commands that the seed flow leaves
 // out (migrate, clear, plan, list --es-only, drop --es-only, history ID,
-// plugins, dangerous-reset --es-only and in full) against OpenSearch 3 and
+// plugins, dangerous-reset --es-only and in full, deploy) against OpenSearch 3 and
 // the in-JVM Elasticsearch 8, which lacks rest-root, _reindex,
 // _delete_by_query and analysis-common: every command passes there too.
 func TestCommandsOnEveryEngine(t *testing.T) {
@@ -72,6 +72,18 @@ func TestCommandsOnEveryEngine(t *testing.T) {
 			}
 			if got := clusterIndices(t, b.engine, b.prefix); len(got) != 0 {
 				t.Errorf("indices after dangerous-reset: %v, want none", got)
+			}
+
+			// deploy, on a prefix of its own: create, fill, gate, activate.
+			d := newBin(t, e.URL, filepath.Join(t.TempDir(), "registry.db"), "")
+			var rs []jsonResult
+			d.json(&rs, 0, "deploy", "movies")
+			if last := rs[len(rs)-1]; last.Kind != "deploy" || last.Version != 1 {
+				t.Errorf("deploy = %+v, want a deploy of movies-1 last", rs)
+			}
+			d.checkAlias("movies-1")
+			if r := d.rows()["movies-1"]; r.Docs != 100 || !r.Active {
+				t.Errorf("after deploy, movies-1 = %+v, want active with 100 docs", r)
 			}
 		})
 	}
