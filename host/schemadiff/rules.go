@@ -4,10 +4,13 @@ import "strings"
 
 // The tables below are what the engines (Elasticsearch 7.17 and later,
 // OpenSearch 1.x and later) accept on an existing index. Every row is
-// checked against both by TestRulesOnEngines: an in-place row must be
-// accepted by PUT _mapping or PUT _settings, and a row that needs a new
-// version must be refused. A parameter or setting that no row names needs
-// a new version.
+// checked by TestRulesOnEngines against Elasticsearch 7.17 and 8 and
+// OpenSearch 2 and 3: an in-place row must be accepted by PUT _mapping or
+// PUT _settings and read back, and a row that needs a new version must be
+// refused (or, for something left out, have no effect). Where one engine
+// accepts what the others refuse, the row asks for a new version, and the
+// case says which engine. A parameter or setting that no row names needs a
+// new version.
 
 // rootRule is what the engine does with a change of a mapping's root
 // parameter.
