@@ -84,8 +84,9 @@ type IndexPlan struct {
 
 // Plan says, for each named index (base names), or every index the sources
 // provide when all is set, what applying the source's current schema
-// would do, without changing anything. It reads the registry and, when the
-// schema changed, the active version's mapping in the cluster.
+// would do, without changing anything. It reads the registry and the
+// active version's mapping in the cluster: an active version whose index
+// is missing needs a new version too.
 func (h *Host) Plan(ctx context.Context, names []string, all bool) ([]IndexPlan, error) {
 	if all {
 		if len(names) > 0 {
@@ -154,6 +155,18 @@ func (h *Host) planIndex(ctx context.Context, index string) (IndexPlan, error) {
 		return p, nil
 	}
 	p.Active, p.ActiveName, p.ActiveHash = cur.Number, cur.Label(), cur.Hash
+	// The active index must be there, whatever the schema: without it
+	// there is nothing to change in place, nor to serve.
+	liveRaw, err := h.eng.GetMapping(ctx, cur.Name)
+	if errors.Is(err, engine.ErrNotFound) {
+		p.Kind = PlanNewVersion
+		p.Changes = append(p.Changes, Change{Path: index, What: "missing index", Breaking: true,
+			Reason: (&MissingIndexError{Index: index, Version: cur.Number, Physical: cur.Name}).Error()})
+		return p, nil
+	}
+	if err != nil {
+		return p, fmt.Errorf("read mapping of %s (index %s): %w", cur.Label(), cur.Name, err)
+	}
 	if cur.Hash == hash {
 		p.Kind = PlanNoChange
 		return p, nil
@@ -165,16 +178,6 @@ func (h *Host) planIndex(ctx context.Context, index string) (IndexPlan, error) {
 	to, err := schemadiff.Parse(canonical)
 	if err != nil {
 		return p, fmt.Errorf("schema of %s from source %s: %w", index, p.Source, err)
-	}
-	liveRaw, err := h.eng.GetMapping(ctx, cur.Name)
-	if errors.Is(err, engine.ErrNotFound) {
-		p.Kind = PlanNewVersion
-		p.Changes = append(p.Changes, Change{Path: index, What: "missing index", Breaking: true,
-			Reason: (&MissingIndexError{Index: index, Version: cur.Number, Physical: cur.Name}).Error()})
-		return p, nil
-	}
-	if err != nil {
-		return p, fmt.Errorf("read mapping of %s (index %s): %w", cur.Label(), cur.Name, err)
 	}
 	var live map[string]any
 	if err := json.Unmarshal(liveRaw, &live); err != nil {

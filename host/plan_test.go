@@ -192,6 +192,17 @@ func TestPlanWithoutActiveVersion(t *testing.T) {
 	if _, err := f.h.Plan(f.ctx, nil, false); !errors.Is(err, host.ErrUsage) {
 		t.Errorf("plan of nothing = %v, want ErrUsage", err)
 	}
+	// An active version whose index is gone needs a new version.
+	f.one(f.h.Activate(f.ctx, []string{"movies"}))
+	if p := plan(t, f.h, "movies"); p.Kind != host.PlanNoChange {
+		t.Errorf("plan of an active, unchanged movies-1 = %+v, want no change", p)
+	}
+	if err := eng.DeleteIndices(f.ctx, f.env+"movies-1"); err != nil {
+		t.Fatal(err)
+	}
+	if p := plan(t, f.h, "movies"); p.Kind != host.PlanNewVersion || len(p.Changes) != 1 || p.Changes[0].What != "missing index" {
+		t.Errorf("plan with movies-1's index gone = %+v, want a new version for the missing index", p)
+	}
 }
 
 // TestApplyInPlaceRefused: the engine refuses an in-place change (here a
