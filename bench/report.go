@@ -256,6 +256,12 @@ func TargetBounds(r EngineResult, targets []Target, cores int) []string {
 			}
 		case "A/B client CPU per doc (A without generator)":
 			out = append(out, fmt.Sprintf("%s: bounded by demhost: the host and plugin processes' own CPU", tg.Name))
+		case "plugin stream alone":
+			if overloaded {
+				out = append(out, fmt.Sprintf("%s: bounded by the machine (%s): the stream's two processes share the cores with the other work", tg.Name, load))
+			} else {
+				out = append(out, fmt.Sprintf("%s: bounded by demhost: the gRPC hop's CPU per document", tg.Name))
+			}
 		}
 	}
 	return out
