@@ -20,17 +20,9 @@ type CreateOptions struct {
 // Create creates a version of each named index (names may be base names
 // only). With no names it fails; the CLI passes Indexes() for --all.
 func (h *Host) Create(ctx context.Context, names []string, o CreateOptions) ([]Result, error) {
-	targets, err := h.resolveAll(ctx, names)
+	targets, err := h.resolveIndexes(ctx, names, !o.ESOnly, "a new version", "create")
 	if err != nil {
 		return nil, err
-	}
-	for i, t := range targets {
-		if t.Version != 0 {
-			return nil, fmt.Errorf("%w: a new version is made for an index, and %s is a version of %s", ErrUsage, names[i], t.Index)
-		}
-		if _, ok := h.indexes[t.Index]; !ok && !o.ESOnly {
-			return nil, fmt.Errorf("index %s is not provided by any configured source, so it has no schema to create", t.Index)
-		}
 	}
 	group := actionSpec{kind: registry.ActionCreate, index: commonIndex(targets), params: o}
 	return h.runGroup(ctx, group, len(targets), func(ctx context.Context, g *actionGroup) ([]Result, error) {

@@ -58,6 +58,26 @@ func (h *Host) resolveAll(ctx context.Context, words []string) ([]registry.Targe
 	return out, nil
 }
 
+// resolveIndexes resolves words that must each name a base index, not a
+// version, and, with sourced, an index that a source provides (it has a
+// schema). made says what is made of an index ("a new version"), verb what
+// needs the schema ("create").
+func (h *Host) resolveIndexes(ctx context.Context, words []string, sourced bool, made, verb string) ([]registry.Target, error) {
+	targets, err := h.resolveAll(ctx, words)
+	if err != nil {
+		return nil, err
+	}
+	for i, t := range targets {
+		if t.Version != 0 {
+			return nil, fmt.Errorf("%w: %s is made for an index, and %s is a version of %s", ErrUsage, made, words[i], t.Index)
+		}
+		if _, ok := h.indexes[t.Index]; !ok && sourced {
+			return nil, fmt.Errorf("index %s is not provided by any configured source, so it has no schema to %s", t.Index, verb)
+		}
+	}
+	return targets, nil
+}
+
 // label is the user's name for a version: "movies-3".
 func label(index string, n int) string { return fmt.Sprintf("%s-%d", index, n) }
 

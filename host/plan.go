@@ -97,17 +97,9 @@ func (h *Host) Plan(ctx context.Context, names []string, all bool) ([]IndexPlan,
 			return nil, nil
 		}
 	}
-	targets, err := h.resolveAll(ctx, names)
+	targets, err := h.resolveIndexes(ctx, names, true, "a plan", "plan")
 	if err != nil {
 		return nil, err
-	}
-	for i, t := range targets {
-		if t.Version != 0 {
-			return nil, fmt.Errorf("%w: a plan is made for an index, and %s is a version of %s", ErrUsage, names[i], t.Index)
-		}
-		if _, ok := h.indexes[t.Index]; !ok {
-			return nil, fmt.Errorf("index %s is not provided by any configured source, so it has no schema to plan", t.Index)
-		}
 	}
 	out := make([]IndexPlan, 0, len(targets))
 	seen := map[string]bool{}
