@@ -23,16 +23,21 @@ import (
 // with SIGKILL, restarts and stops by itself, driven through the real
 // demhost binary with every node's URL in engine.urls.
 
-// clusterDocs is the size of the update a node dies in.
-const clusterDocs = 200_000
+// clusterDocs is the size of the update a node dies in, and promoteDocs
+// of the one where a replica takes over.
+const (
+	clusterDocs = 200_000
+	promoteDocs = 100_000
+)
 
 func TestClusterNodeLoss(t *testing.T) {
 	cl := testcluster.Start(t, testcluster.Options{})
 	demhost, movies := binaries(t)
-	config := func(extra string) string {
+	configN := func(docs int, extra string) string {
 		return writeConfig(t, fmt.Sprintf("plugins:\n  - name: movies\n    path: %s\n    config: {synthetic: %d, shards: 3, replicas: 1}\n%s",
-			movies, clusterDocs, extra))
+			movies, docs, extra))
 	}
+	config := func(extra string) string { return configN(clusterDocs, extra) }
 	b := &bin{t: t, demhost: demhost, config: config(""), prefix: "cl_", engine: strings.Join(cl.URLs(), ","),
 		registry: filepath.Join(t.TempDir(), "registry.db")}
 	v1, v2 := b.prefix+"movies-1", b.prefix+"movies-2"
@@ -42,8 +47,8 @@ func TestClusterNodeLoss(t *testing.T) {
 	if r := b.one(0, "create", "movies"); r.Version != 1 {
 		t.Fatalf("create = %+v, want movies-1", r)
 	}
-	updateThroughNodeLoss(t, cl, b, v1)
-	checkAllDocuments(t, cl, v1)
+	updateThroughNodeLoss(t, cl, b, nodeLoss{target: "movies-1", index: v1, docs: clusterDocs, downFor: 20 * time.Second})
+	checkAllDocuments(t, cl, v1, clusterDocs)
 	if set := settingsOf(t, cl, v1); set["index.number_of_replicas"] != "1" || set["index.refresh_interval"] != "" {
 		t.Errorf("settings of %s after the load = %v; want its replica restored and refresh back to its default", v1, set)
 	}
@@ -73,7 +78,7 @@ func TestClusterNodeLoss(t *testing.T) {
 	if h, err := cl.Health(v2, "green", 0, 2*time.Minute); err != nil || h.Status != "green" {
 		t.Fatalf("%s is not green before the node dies: %+v, %v", v2, h, err)
 	}
-	victim := pickVictim(t, cl, v2)
+	victim := pickVictim(t, cl, v2, false)
 	t.Logf("killing %s (SIGKILL) with %s green", victim.Name, v2)
 	victim.Kill()
 	eventually(t, "the cluster to see the node gone", 2*time.Minute, func() bool {
@@ -128,16 +133,42 @@ func TestClusterNodeLoss(t *testing.T) {
 	if got := aliasOf(t, cl, b.prefix+"movies"); got != v2 {
 		t.Errorf("alias after the node rejoined = %s, want %s", got, v2)
 	}
+
+	// 5. A node holding primaries dies during an update of the active
+	// version, which keeps its replica: the replicas are promoted and the
+	// update completes with the node still down.
+	small := *b
+	small.config = configN(promoteDocs, "")
+	victim = updateThroughNodeLoss(t, cl, &small, nodeLoss{target: "movies", index: v2, docs: promoteDocs, primary: true})
+	checkAllDocuments(t, cl, v2, promoteDocs)
+	victim.Restart()
+	if h, err := cl.Health("", "green", 3, 5*time.Minute); err != nil || h.Status != "green" {
+		t.Fatalf("the cluster after %s rejoined = %+v, %v; want green", victim.Name, h, err)
+	}
+	checkShardCopies(t, cl, v2, promoteDocs)
 }
 
-// updateThroughNodeLoss runs `update movies-1`, kills a data node (not
-// the cluster manager) that holds a shard of the index once a quarter of
-// the documents are in, and starts it again 20s later. The update either
-// completes, having resent what the lost shard refused, or fails with a
-// clean one-line error, and then `update --resume` completes it.
-func updateThroughNodeLoss(t *testing.T, cl *testcluster.Cluster, b *bin, index string) {
+// nodeLoss is an update that a node dies in.
+type nodeLoss struct {
+	target, index string // what to update, and its physical index
+	docs          int64  // the documents the update writes
+	// downFor is how long the node stays down before it starts again;
+	// 0 leaves it down.
+	downFor time.Duration
+	// primary kills a node that holds a primary, not only a copy.
+	primary bool
+}
+
+// updateThroughNodeLoss runs `update`, kills a data node (not the cluster
+// manager) that holds a shard of the index once a quarter of the
+// documents are in, and starts it again after l.downFor, if set. The
+// update either completes, having resent what the lost shard refused, or
+// fails with a clean one-line error, and then `update --resume` completes
+// it. It returns the node it killed.
+func updateThroughNodeLoss(t *testing.T, cl *testcluster.Cluster, b *bin, l nodeLoss) *testcluster.Node {
 	t.Helper()
-	cmd := b.cmd("update", "movies-1", "-o", "json")
+	index := l.index
+	cmd := b.cmd("update", l.target, "-o", "json")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	began := time.Now()
@@ -153,14 +184,17 @@ func updateThroughNodeLoss(t *testing.T, cl *testcluster.Cluster, b *bin, index 
 			t.Fatalf("the update ended (%v) before the node was killed; stderr %s", err, stderr.String())
 		default:
 		}
-		return indexOps(t, cl, index) >= clusterDocs/4
+		return indexOps(t, cl, index) >= l.docs/4
 	})
-	victim := pickVictim(t, cl, index)
-	t.Logf("killing %s (SIGKILL) %s into the update, %d documents in", victim.Name, time.Since(began).Round(time.Second), indexOps(t, cl, index))
+	victim := pickVictim(t, cl, index, l.primary)
+	t.Logf("killing %s (SIGKILL) %s into the update of %s, %d documents in", victim.Name, time.Since(began).Round(time.Second),
+		l.target, indexOps(t, cl, index))
 	victim.Kill()
-	time.Sleep(20 * time.Second)
-	victim.Restart()
-	t.Logf("%s restarted", victim.Name)
+	if l.downFor > 0 {
+		time.Sleep(l.downFor)
+		victim.Restart()
+		t.Logf("%s restarted", victim.Name)
+	}
 	var code int
 	select {
 	case err := <-exited:
@@ -177,15 +211,17 @@ func updateThroughNodeLoss(t *testing.T, cl *testcluster.Cluster, b *bin, index 
 	if code != 0 {
 		msg := lastStderrLine(stderr.String())
 		t.Logf("the update failed after %s (exit %d): %s; resuming", took.Round(time.Second), code, msg)
-		if code != 1 || !strings.HasPrefix(msg, "demhost: ") || !strings.Contains(msg, "movies-1") {
-			t.Errorf("the failed update should end with one clean line naming movies-1 and exit 1; exit %d, %q", code, msg)
+		if code != 1 || !strings.HasPrefix(msg, "demhost: ") || !strings.Contains(msg, "movies-") {
+			t.Errorf("the failed update should end with one clean line naming the version and exit 1; exit %d, %q", code, msg)
 		}
 		checkCleanError(t, msg)
-		if err := cl.WaitNodes(3, 3*time.Minute); err != nil {
-			t.Fatal(err)
+		if l.downFor > 0 {
+			if err := cl.WaitNodes(3, 3*time.Minute); err != nil {
+				t.Fatal(err)
+			}
 		}
 		stdout.Reset()
-		r := b.run("update", "movies-1", "--resume", "-o", "json")
+		r := b.run("update", l.target, "--resume", "--full", "-o", "json")
 		if r.code != 0 {
 			t.Fatalf("update --resume after the failed update: exit %d; stderr %s", r.code, r.stderr)
 		}
@@ -199,23 +235,25 @@ func updateThroughNodeLoss(t *testing.T, cl *testcluster.Cluster, b *bin, index 
 		t.Fatalf("update's output is not one JSON result (%v): %s", err, stdout.String())
 	}
 	t.Logf("update took %s: %s; retries %v", took.Round(time.Second), rs[0].Message, rs[0].Retries)
-	if rs[0].Failed != 0 || rs[0].Indexed != clusterDocs {
-		t.Errorf("update counted %d indexed and %d failed, want %d and 0: %+v", rs[0].Indexed, rs[0].Failed, clusterDocs, rs[0])
+	if rs[0].Failed != 0 || rs[0].Indexed != l.docs {
+		t.Errorf("update counted %d indexed and %d failed, want %d and 0: %+v", rs[0].Indexed, rs[0].Failed, l.docs, rs[0])
 	}
-	if code == 0 && rs[0].Retries["items_unavailable"]+rs[0].Retries["no_answer"]+rs[0].Retries["server_5xx"] == 0 {
-		t.Errorf("the update retried nothing though a node holding a shard died: retries %v", rs[0].Retries)
+	// Without a replica, the lost shard's documents must have been resent.
+	if code == 0 && l.downFor > 0 && rs[0].Retries["items_unavailable"]+rs[0].Retries["no_answer"]+rs[0].Retries["server_5xx"] == 0 {
+		t.Errorf("the update retried nothing though the node holding a shard's only copy died: retries %v", rs[0].Retries)
 	}
+	return victim
 }
 
 // checkAllDocuments checks that index holds each synthetic movie once:
 // its count, and every id read back by a scroll.
-func checkAllDocuments(t *testing.T, cl *testcluster.Cluster, index string) {
+func checkAllDocuments(t *testing.T, cl *testcluster.Cluster, index string, docs int64) {
 	t.Helper()
 	clusterDo(t, cl, "POST", "/"+index+"/_refresh", "")
-	if got := docCount(t, cl, index); got != clusterDocs {
-		t.Errorf("%s holds %d documents, want %d", index, got, clusterDocs)
+	if got := docCount(t, cl, index); got != docs {
+		t.Errorf("%s holds %d documents, want %d", index, got, docs)
 	}
-	seen := make([]bool, clusterDocs)
+	seen := make([]bool, docs)
 	var dup, unknown, total int
 	body := clusterDo(t, cl, "POST", "/"+index+"/_search?scroll=2m", `{"size":10000,"_source":false,"sort":["_doc"]}`)
 	for {
@@ -238,7 +276,7 @@ func checkAllDocuments(t *testing.T, cl *testcluster.Cluster, index string) {
 			total++
 			i, err := strconv.Atoi(strings.TrimPrefix(h.ID, "syn-"))
 			switch {
-			case err != nil || !strings.HasPrefix(h.ID, "syn-") || i < 0 || i >= clusterDocs:
+			case err != nil || !strings.HasPrefix(h.ID, "syn-") || i < 0 || int64(i) >= docs:
 				unknown++
 			case seen[i]:
 				dup++
@@ -254,8 +292,8 @@ func checkAllDocuments(t *testing.T, cl *testcluster.Cluster, index string) {
 			missing++
 		}
 	}
-	if total != clusterDocs || dup != 0 || unknown != 0 || missing != 0 {
-		t.Errorf("%s read back %d ids: %d duplicated, %d unknown, %d of %d missing", index, total, dup, unknown, missing, clusterDocs)
+	if int64(total) != docs || dup != 0 || unknown != 0 || missing != 0 {
+		t.Errorf("%s read back %d ids: %d duplicated, %d unknown, %d of %d missing", index, total, dup, unknown, missing, docs)
 	}
 }
 
@@ -299,27 +337,33 @@ func checkShardCopies(t *testing.T, cl *testcluster.Cluster, index string, want 
 }
 
 // pickVictim is a running node, not the cluster manager, that holds a
-// started copy of a shard of index.
-func pickVictim(t *testing.T, cl *testcluster.Cluster, index string) *testcluster.Node {
+// started copy of a shard of index (a primary, when primary is set).
+func pickVictim(t *testing.T, cl *testcluster.Cluster, index string, primary bool) *testcluster.Node {
 	t.Helper()
 	mgr, err := cl.Manager()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var rows []struct {
-		Node  string `json:"node"`
-		State string `json:"state"`
+		Node   string `json:"node"`
+		State  string `json:"state"`
+		PriRep string `json:"prirep"`
 	}
-	if err := json.Unmarshal(clusterDo(t, cl, "GET", "/_cat/shards/"+index+"?format=json&h=node,state", ""), &rows); err != nil {
+	if err := json.Unmarshal(clusterDo(t, cl, "GET", "/_cat/shards/"+index+"?format=json&h=node,state,prirep", ""), &rows); err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range cl.Nodes() {
-		if n == mgr || !n.Running() {
-			continue
-		}
-		for _, r := range rows {
-			if r.Node == n.Name && r.State == "STARTED" {
-				return n
+	for _, wantPrimary := range []bool{primary, false} {
+		for _, n := range cl.Nodes() {
+			if n == mgr || !n.Running() {
+				continue
+			}
+			for _, r := range rows {
+				if r.Node == n.Name && r.State == "STARTED" && (!wantPrimary || r.PriRep == "p") {
+					if primary && !wantPrimary {
+						t.Logf("no node but the manager holds a primary of %s; killing %s, which holds a replica", index, n.Name)
+					}
+					return n
+				}
 			}
 		}
 	}
