@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/demhost/demhost/host"
+	"github.com/demhost/demhost/host/engine"
 	"github.com/demhost/demhost/registry"
 )
 
@@ -60,6 +61,9 @@ func TestHintsWordTheFacts(t *testing.T) {
 		{&host.MissingIndexError{Index: "movies", Version: 2, Physical: "qa_movies-2"}, "run `create movies --es-only` to recreate it"},
 		{&host.CannotNarrowError{Source: "movies", Index: "movies", Start: true}, "pass --full to read everything"},
 		{&host.DroppedVersionError{Index: "movies", Version: 1}, "see `list movies`"},
+		{&host.UnhealthyError{Index: "movies", Version: 2, Physical: "qa_movies-2", Want: "green", Timeout: time.Minute,
+			Health: engine.Health{Status: "yellow", ActiveShards: 3, UnassignedShards: 3, DataNodes: 2}},
+			"run `activate movies-2` again, or raise activate.wait_timeout, or set activate.wait_for_status: yellow"},
 	}
 	for _, tt := range tests {
 		if got := withHint(tt.err).Error(); !strings.Contains(got, tt.want) || !strings.HasPrefix(got, tt.err.Error()) {
