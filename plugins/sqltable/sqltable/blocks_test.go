@@ -3,7 +3,6 @@ package sqltable_test
 import (
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,27 +28,21 @@ func TestBlockPagingReadsEveryRowOnce(t *testing.T) {
 	d.exec(t, `INSERT INTO `+table+` SELECT NULL, -g, 'null id', now() FROM generate_series(1, 5) g`)
 	want := d.wantIDs(t, table)
 
-	var mu sync.Mutex
-	var sqls []string
-	hook := sqltable.WithQueryHook(func(sql string, _ []any) {
-		mu.Lock()
-		defer mu.Unlock()
-		sqls = append(sqls, sql)
-	})
+	var rec recorder
 	cfg := func() map[string]any {
 		return map[string]any{"table": table, "index": "wide", "id_column": "id", "paging": "blocks",
 			"updated_at_column": "changed"}
 	}
-	s := d.mustSource(t, cfg(), hook)
+	s := d.mustSource(t, cfg(), rec.option())
 	for _, n := range []int{1, 2, 3, 5} {
-		sqls = nil
 		sameSet(t, "blocks", readAll(t, s, "wide", n), want)
-		if len(sqls) < 4 {
-			t.Fatalf("%d partitions: %d statements; want one per chunk, at least 4 chunks", n, len(sqls))
+		ran := rec.take()
+		if len(ran) < 4 {
+			t.Fatalf("%d partitions: %d statements; want one per chunk, at least 4 chunks", n, len(ran))
 		}
-		for _, sql := range sqls {
-			if !strings.Contains(sql, "ctid >= ") || strings.Contains(sql, " LIMIT ") {
-				t.Fatalf("%d partitions: not a chunk of blocks: %s", n, sql)
+		for _, st := range ran {
+			if !strings.Contains(st.sql, "ctid >= ") || strings.Contains(st.sql, " LIMIT ") {
+				t.Fatalf("%d partitions: not a chunk of blocks: %s", n, st.sql)
 			}
 		}
 	}

@@ -100,3 +100,32 @@ func configRequest(cfg map[string]any) *sdk.ConfigureRequest {
 	raw, _ := json.Marshal(cfg)
 	return &sdk.ConfigureRequest{Config: raw}
 }
+
+// statement is one data query the plugin ran.
+type statement struct {
+	sql  string
+	args []any
+}
+
+// recorder keeps the data statements a source runs (WithQueryHook).
+type recorder struct {
+	mu  sync.Mutex
+	ran []statement
+}
+
+func (r *recorder) option() sqltable.Option {
+	return sqltable.WithQueryHook(func(sql string, args []any) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.ran = append(r.ran, statement{sql, args})
+	})
+}
+
+// take returns the statements recorded since the last take.
+func (r *recorder) take() []statement {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ran := r.ran
+	r.ran = nil
+	return ran
+}

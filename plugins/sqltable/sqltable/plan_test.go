@@ -18,12 +18,6 @@ import (
 // of the table costs the planner far more than an index range.
 const planRows = 200000
 
-// statement is one data query the plugin ran.
-type statement struct {
-	sql  string
-	args []any
-}
-
 // planNodes returns the node types of an EXPLAIN (FORMAT JSON) answer.
 func planNodes(t *testing.T, explain []byte) []string {
 	t.Helper()
@@ -85,17 +79,11 @@ func TestPagesUseTheIDIndex(t *testing.T) {
 				if stats == "analyzed" {
 					d.exec(t, `ANALYZE `+table)
 				}
-				var mu sync.Mutex
-				var ran []statement
-				hook := sqltable.WithQueryHook(func(sql string, args []any) {
-					mu.Lock()
-					defer mu.Unlock()
-					ran = append(ran, statement{sql, args})
-				})
+				var rec recorder
 				s := d.mustSource(t, map[string]any{"table": table, "index": "plan", "id_column": "id",
-					"updated_at_column": "changed"}, hook)
+					"updated_at_column": "changed"}, rec.option())
 				for _, since := range []time.Time{{}, time.Now().Add(-time.Duration(planRows) * time.Minute / 2)} {
-					ran = nil
+					rec.take()
 					seen := map[string]int{}
 					var wg sync.WaitGroup
 					var smu sync.Mutex
@@ -125,6 +113,7 @@ func TestPagesUseTheIDIndex(t *testing.T) {
 					// Analyzed, every partition reads keyset pages. Without
 					// statistics the planner may choose to sort a page, and
 					// then auto paging reads that partition in one statement.
+					ran := rec.take()
 					var pages []statement
 					for _, st := range ran {
 						if strings.Contains(st.sql, " LIMIT ") {
@@ -225,17 +214,11 @@ func TestBlockPagesUseTIDRangeScans(t *testing.T) {
 	d.exec(t, `INSERT INTO `+table+` SELECT 'k' || g, g, now() - g * interval '1 minute', 'row ' || g
 	  FROM generate_series(1, $1) g`, planRows)
 	d.exec(t, `ANALYZE `+table)
-	var mu sync.Mutex
-	var ran []statement
-	hook := sqltable.WithQueryHook(func(sql string, args []any) {
-		mu.Lock()
-		defer mu.Unlock()
-		ran = append(ran, statement{sql, args})
-	})
+	var rec recorder
 	s := d.mustSource(t, map[string]any{"table": table, "index": "plan", "id_column": "id",
-		"updated_at_column": "changed", "paging": "blocks"}, hook)
+		"updated_at_column": "changed", "paging": "blocks"}, rec.option())
 	for _, since := range []time.Time{{}, time.Now().Add(-time.Duration(planRows) * time.Minute / 2)} {
-		ran = nil
+		rec.take()
 		seen := map[string]int{}
 		for k := range 3 {
 			for _, doc := range stream(t, s, &sdk.StreamRequest{Index: "plan", Since: since, Partition: k, Partitions: 3}) {
@@ -249,6 +232,7 @@ func TestBlockPagesUseTIDRangeScans(t *testing.T) {
 		if len(seen) < want-1 || len(seen) > want+1 {
 			t.Fatalf("since %v: %d ids, want %d", since, len(seen), want)
 		}
+		ran := rec.take()
 		t.Logf("since %v: %d chunks of blocks", since, len(ran))
 		explainEach(t, d, ran, checkChunkPlan)
 	}
