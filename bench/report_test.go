@@ -80,10 +80,14 @@ func TestTargetBounds(t *testing.T) {
 	}{
 		{"engine within D's rounds, quiet machine", 149, 1.5, []string{
 			"A/D engine CPU per doc: bounded by the machine: A's 149.0 µs is within D's own rounds (144.0–150.0 µs)",
-			"A/D docs/s: bounded by demhost's engine CPU per doc",
+			"A/D docs/s: bounded by demhost's client CPU and fixed costs",
 		}, "overloaded"},
+		{"engine within D's rounds, overloaded machine", 149, 9, []string{
+			"A/D docs/s: bounded by the machine (load average up to 9.0 on 2 cores)",
+		}, "bounded by demhost's engine CPU"},
 		{"engine above D's rounds", 160, 1.5, []string{
 			"A/D engine CPU per doc: bounded by demhost",
+			"A/D docs/s: bounded by demhost's engine CPU per doc",
 		}, "bounded by the machine"},
 		{"engine equal, overloaded machine", 144, 9, []string{
 			"A/D docs/s: bounded by the machine (load average up to 9.0 on 2 cores)",
