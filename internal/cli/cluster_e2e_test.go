@@ -84,7 +84,7 @@ func TestClusterNodeLoss(t *testing.T) {
 	victim := pickVictim(t, cl, v2, false)
 	t.Logf("killing %s (SIGKILL) with %s green", victim.Name, v2)
 	victim.Kill()
-	eventually(t, "the cluster to see the node gone", 2*time.Minute, func() bool {
+	waitFor(t, 2*time.Minute, "the cluster to see the node gone", func() bool {
 		h, err := cl.Health("", "", 0, time.Second)
 		return err == nil && h.Nodes == 2
 	})
@@ -181,7 +181,7 @@ func updateThroughNodeLoss(t *testing.T, cl *testcluster.Cluster, b *bin, l node
 	t.Cleanup(func() { cmd.Process.Kill() })
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	eventually(t, "a quarter of the documents to be indexed", 10*time.Minute, func() bool {
+	waitFor(t, 10*time.Minute, "a quarter of the documents to be indexed", func() bool {
 		select {
 		case err := <-exited:
 			t.Fatalf("the update ended (%v) before the node was killed; stderr %s", err, stderr.String())
@@ -478,17 +478,6 @@ func clusterDo(t *testing.T, cl *testcluster.Cluster, method, path, body string)
 		t.Fatal(err)
 	}
 	return out
-}
-
-func eventually(t *testing.T, what string, limit time.Duration, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %s for %s", limit, what)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
 }
 
 // lastStderrLine is the last non-empty line of s (stderr holds progress lines

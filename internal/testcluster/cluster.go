@@ -428,24 +428,22 @@ func (c *Cluster) Do(method, path string, body []byte) ([]byte, error) {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode/100 != 2 {
-		return b, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, b)
-	}
-	return b, nil
+	return send(http.DefaultClient, req)
 }
 
 func get(url string, timeout time.Duration) ([]byte, error) {
-	c := http.Client{Timeout: timeout}
-	resp, err := c.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	return send(&http.Client{Timeout: timeout}, req)
+}
+
+// send sends req with c and returns the answer's body. A status other
+// than 2xx is an error, but for 408: a health wait that ended first,
+// whose body is the health reached.
+func send(c *http.Client, req *http.Request) ([]byte, error) {
+	resp, err := c.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -454,8 +452,8 @@ func get(url string, timeout time.Duration) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusRequestTimeout {
-		return b, fmt.Errorf("GET %s: %s: %s", url, resp.Status, b)
+	if resp.StatusCode/100 != 2 && resp.StatusCode != http.StatusRequestTimeout {
+		return b, fmt.Errorf("%s %s: %s: %s", req.Method, req.URL.Path, resp.Status, b)
 	}
 	return b, nil
 }
