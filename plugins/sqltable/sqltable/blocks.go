@@ -58,8 +58,7 @@ func checkBlockPaging(ctx context.Context, conn *pgx.Conn, rel *relation) error 
 // streamBlocks reads the chunks of partition k of n that lie within the
 // table's size when the stream starts: every row committed before then.
 func (s *Source) streamBlocks(ctx context.Context, conn *pgx.Conn, q *query, k, n int, w sdk.Writer) error {
-	var blocks int64
-	err := conn.QueryRow(ctx, `SELECT pg_relation_size($1::oid) / current_setting('block_size')::bigint`, s.rel.OID).Scan(&blocks)
+	blocks, err := s.relationBlocks(ctx, conn)
 	if err != nil {
 		return s.errorf("size the table: %w", err)
 	}
@@ -88,4 +87,11 @@ func (q *query) blocksSQL(start, end int64) (string, []any) {
 		sql += " AND t.ctid < " + arg(end)
 	}
 	return sql + " AND " + q.s.idExpr() + " IS NOT NULL", args
+}
+
+// relationBlocks returns the relation's size in blocks.
+func (s *Source) relationBlocks(ctx context.Context, conn *pgx.Conn) (int64, error) {
+	var blocks int64
+	err := conn.QueryRow(ctx, `SELECT pg_relation_size($1::oid) / current_setting('block_size')::bigint`, s.rel.OID).Scan(&blocks)
+	return blocks, err
 }

@@ -116,8 +116,7 @@ func (s *Source) splitPoints(ctx context.Context, conn *pgx.Conn, n int) ([]stri
 	from := s.rel.Quoted + " t"
 	what := "every row"
 	if s.rel.Kind == 'r' || s.rel.Kind == 'm' {
-		var blocks int64
-		err := conn.QueryRow(ctx, `SELECT pg_relation_size($1::oid) / current_setting('block_size')::bigint`, s.rel.OID).Scan(&blocks)
+		blocks, err := s.relationBlocks(ctx, conn)
 		if err != nil {
 			return nil, "", s.errorf("size the table for partition split points: %w", err)
 		}
