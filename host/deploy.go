@@ -24,6 +24,12 @@ type DeployOptions struct {
 	// Workers and BatchSize override Options.Bulk when non-zero.
 	Workers   int
 	BatchSize int
+	// Distributed, when set, fills a new version from the source as a
+	// distributed update (see UpdateDistributed): partition jobs that
+	// `demhost worker`s run, while the deploy holds the index's lock and
+	// waits. Its Queue is required; Update and Detach are ignored. The
+	// catch-up passes run in the deploy's own process.
+	Distributed *DistributedOptions
 	// Config tunes the catch-up, the gate, health and retention.
 	Config DeployConfig
 	// OnStep, when set, receives each step's result as the step ends, for
@@ -90,6 +96,9 @@ type deployment struct {
 func (h *Host) Deploy(ctx context.Context, names []string, o DeployOptions) ([]Result, error) {
 	if len(names) == 0 && !o.All {
 		return nil, fmt.Errorf("%w: name the indexes to deploy, or use --all", ErrUsage)
+	}
+	if o.Distributed != nil && o.Distributed.Queue == nil {
+		return nil, errors.New("distributed deploy: a queue is required")
 	}
 	o.Config = o.Config.withDefaults()
 	if err := o.Config.Check(); err != nil {

@@ -2,12 +2,14 @@ package host
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strings"
 
 	sdk "github.com/demhost/demhost/plugin-sdk"
+	"github.com/demhost/demhost/registry"
 )
 
 // create makes the new version, or takes the latest one when it already
@@ -40,6 +42,15 @@ func (d *deployment) fill(ctx context.Context, a *action) (Result, error) {
 	if err != nil {
 		return r, err
 	}
+	if d.o.Distributed != nil && !d.params.FromActive {
+		prev, ok, err := d.predecessorFill(ctx)
+		if err != nil {
+			return r, err
+		}
+		if ok {
+			return d.continueDistributedFill(ctx, a, prev)
+		}
+	}
 	// A fill that stopped left documents (and maybe a checkpoint) behind:
 	// the version starts empty, so that documents deleted in the source
 	// since then do not stay.
@@ -65,7 +76,100 @@ func (d *deployment) fill(ctx context.Context, a *action) (Result, error) {
 		}
 		return h.migrate(ctx, a, p)
 	}
+	if d.o.Distributed != nil {
+		return d.fillDistributed(ctx, a, false)
+	}
 	return h.update(ctx, a, d.index, n, UpdateOptions{Workers: d.o.Workers, BatchSize: d.o.BatchSize})
+}
+
+// fillDistributed fills the new version as a distributed update recorded
+// as a child of the fill step's action a; with resume, it continues the
+// version's last distributed update from its partitions' checkpoints.
+func (d *deployment) fillDistributed(ctx context.Context, a *action, resume bool) (Result, error) {
+	o := *d.o.Distributed
+	o.Detach = false
+	o.Update = UpdateOptions{Resume: resume, Workers: d.o.Workers, BatchSize: d.o.BatchSize}
+	r, err := d.h.fillDistributed(ctx, d.index, d.params.Version, o, distributedOwner{parent: a.id, lockIsHeld: true})
+	if r.ActionID != 0 {
+		note := fmt.Sprintf("filled by distributed update %d", r.ActionID)
+		if err != nil {
+			note = fmt.Sprintf("distributed update %d (see `demhost history %d`)", r.ActionID, r.ActionID)
+		}
+		r.Notes = append(r.Notes, note)
+		a.logf(ctx, "%s", note)
+	}
+	r.Next = nil // the deploy's --resume continues it
+	return r, err
+}
+
+// predecessorFill finds the distributed update that the fill step of the
+// deploy this one resumes started: the version's latest distributed
+// update, when its parent is that fill step and it read everything.
+func (d *deployment) predecessorFill(ctx context.Context) (registry.Action, bool, error) {
+	h := d.h
+	if d.params.Resumes == 0 {
+		return registry.Action{}, false, nil
+	}
+	prev, ok, err := h.reg.LatestPartitioned(ctx, h.opts.Env, d.index, d.params.Version)
+	if err != nil || !ok || prev.ParentID == 0 {
+		return prev, false, err
+	}
+	step, err := h.reg.Action(ctx, prev.ParentID)
+	if err != nil {
+		return prev, false, fmt.Errorf("read the step of distributed update %d: %w", prev.ID, err)
+	}
+	var sp stepParams
+	if json.Unmarshal(step.Params, &sp) != nil || sp.Step != StepFill || sp.Deploy != d.params.Resumes {
+		return prev, false, nil
+	}
+	var dp distributedParams
+	if json.Unmarshal(prev.Params, &dp) != nil || !dp.Since.IsZero() {
+		return prev, false, nil
+	}
+	return prev, true, nil
+}
+
+// continueDistributedFill goes on with prev, the distributed fill of the
+// deploy this one resumes: it takes its result when it completed after
+// that deploy stopped (killed, its workers were not), waits for it while
+// its jobs still run, and else continues it from its partitions'
+// checkpoints.
+func (d *deployment) continueDistributedFill(ctx context.Context, a *action, prev registry.Action) (Result, error) {
+	h := d.h
+	if prev.Status == registry.ActionComplete {
+		r := Result{Index: d.index, Version: d.params.Version, Counts: prev.Counts, Changed: true,
+			Message: fmt.Sprintf("the fill of deploy %d, distributed update %d, completed after that deploy stopped: %s indexed, %s deleted",
+				d.params.Resumes, prev.ID, thousands(prev.Counts.Indexed), thousands(prev.Counts.Deleted))}
+		a.logf(ctx, "%s", r.Message)
+		return r, nil
+	}
+	if prev.Status != registry.ActionInProgress && prev.Status != registry.ActionQueued {
+		a.logf(ctx, "the fill of deploy %d was distributed update %d, which ended %s; it continues from its partitions' checkpoints",
+			d.params.Resumes, prev.ID, prev.Status)
+		return d.fillDistributed(ctx, a, true)
+	}
+	var dp distributedParams
+	_ = json.Unmarshal(prev.Params, &dp)
+	parts, err := h.reg.Partitions(ctx, prev.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	jobs := make([]int64, 0, len(parts))
+	for _, p := range parts {
+		if p.JobID != 0 {
+			jobs = append(jobs, p.JobID)
+		}
+	}
+	note := fmt.Sprintf("the fill of deploy %d, distributed update %d, is still running on the workers; waiting for it", d.params.Resumes, prev.ID)
+	a.logf(ctx, "%s", note)
+	stopBeat := h.reg.Heartbeat(prev.ID)
+	defer stopBeat()
+	pa := &action{h: h, id: prev.ID, started: prev.StartedAt}
+	r := Result{ActionID: prev.ID, Kind: string(registry.ActionUpdate), Index: d.index, Version: d.params.Version}
+	r, err = h.awaitDistributed(ctx, pa, r, dp, jobs, d.o.Distributed.Queue)
+	r.Notes = append(r.Notes, note)
+	r.Next = nil
+	return r, err
 }
 
 // catchup reads what changed in the source since the version's checkpoint

@@ -114,15 +114,6 @@ func (h *Host) UpdateDistributed(ctx context.Context, name string, o Distributed
 	if o.Update.Newer || o.Update.All {
 		return Result{}, fmt.Errorf("%w: a distributed update fills one version; name it, or the index for its active version", ErrUsage)
 	}
-	if o.Partitions <= 0 {
-		o.Partitions = DefaultPartitions
-	}
-	if o.Slices <= 0 {
-		o.Slices = DefaultSlices
-	}
-	if o.Lease <= 0 {
-		o.Lease = DefaultDistributedLease
-	}
 	targets, err := h.resolveAll(ctx, []string{name})
 	if err != nil {
 		return Result{}, err
@@ -146,14 +137,38 @@ func (h *Host) UpdateDistributed(ctx context.Context, name string, o Distributed
 	if err := h.checkResumable(ctx, t.Index, nums, o.Update); err != nil {
 		return Result{}, err
 	}
-	if !p.spec.Capabilities.Partitions {
+	return h.fillDistributed(ctx, t.Index, n, o, distributedOwner{})
+}
+
+// distributedOwner says who owns a distributed update: nobody (a plain
+// update --distributed, which takes the index's lock itself) or a step
+// of a deploy, whose parent action holds the lock.
+type distributedOwner struct {
+	parent     int64 // the action recorded as its parent; 0 for none
+	lockIsHeld bool  // the caller holds the index's lock
+}
+
+// fillDistributed records a distributed update of version n of index,
+// enqueues its partition jobs and, unless o.Detach, waits for it to end.
+func (h *Host) fillDistributed(ctx context.Context, index string, n int, o DistributedOptions, owner distributedOwner) (Result, error) {
+	if o.Partitions <= 0 {
+		o.Partitions = DefaultPartitions
+	}
+	if o.Slices <= 0 {
+		o.Slices = DefaultSlices
+	}
+	if o.Lease <= 0 {
+		o.Lease = DefaultDistributedLease
+	}
+	if !h.indexes[index].spec.Capabilities.Partitions {
 		o.Partitions, o.Slices = 1, 1
 	}
-
+	t := registry.Target{Index: index, Version: n}
 	start := time.Now()
 	params, _ := json.Marshal(updateParams(o.Update))
 	id, err := h.reg.StartAction(ctx, registry.Action{
-		Env: h.opts.Env, Index: t.Index, Version: n, Kind: registry.ActionUpdate, Status: registry.ActionQueued,
+		ParentID: owner.parent,
+		Env:      h.opts.Env, Index: t.Index, Version: n, Kind: registry.ActionUpdate, Status: registry.ActionQueued,
 		StartedAt: start, Argv: h.opts.Argv, Host: h.opts.Hostname, User: h.opts.User, CodebaseID: h.opts.CodebaseID,
 		Params: params,
 		Pid:    -1, // no one process: the heartbeat alone tells it alive
@@ -179,20 +194,23 @@ func (h *Host) UpdateDistributed(ctx context.Context, name string, o Distributed
 		return r, err
 	}
 
-	lk, err := h.reg.Lock(ctx, h.opts.Env, t.Index, id)
-	if err != nil {
-		return fail(fmt.Errorf("lock %s%s: %w", h.opts.Env, t.Index, err))
-	}
-	locked := true
-	unlock := func() {
-		if locked {
-			_ = lk.Release()
-			locked = false
+	unlock := func() {}
+	if !owner.lockIsHeld {
+		lk, err := h.reg.Lock(ctx, h.opts.Env, t.Index, id)
+		if err != nil {
+			return fail(fmt.Errorf("lock %s%s: %w", h.opts.Env, t.Index, err))
 		}
-	}
-	defer unlock()
-	if ids, _ := h.reg.MarkAbandoned(ctx, h.opts.Env, t.Index); len(ids) > 0 {
-		a.logf(ctx, "marked earlier action(s) %s on %s abandoned: their process is gone", joinIDs(ids), t.Index)
+		locked := true
+		unlock = func() {
+			if locked {
+				_ = lk.Release()
+				locked = false
+			}
+		}
+		defer unlock()
+		if ids, _ := h.reg.MarkAbandoned(ctx, h.opts.Env, t.Index); len(ids) > 0 {
+			a.logf(ctx, "marked earlier action(s) %s on %s abandoned: their process is gone", joinIDs(ids), t.Index)
+		}
 	}
 	dp, parts, err := h.planDistributed(ctx, a, &r, t.Index, n, o)
 	if err != nil {

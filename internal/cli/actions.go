@@ -21,9 +21,13 @@ func (a *app) withHost(ctx context.Context, fn func(h *host.Host) error) error {
 	if err != nil {
 		return err
 	}
-	err = fn(s.host)
+	return withKnownIndexes(fn(s.host), s.host)
+}
+
+// withKnownIndexes adds the indexes h knows to an unknown index's error.
+func withKnownIndexes(err error, h *host.Host) error {
 	if errors.Is(err, host.ErrUnknownIndex) && !strings.Contains(err.Error(), "known") {
-		err = fmt.Errorf("%w; known indexes: %s", err, dash(strings.Join(s.host.Indexes(), ", ")))
+		err = fmt.Errorf("%w; known indexes: %s", err, dash(strings.Join(h.Indexes(), ", ")))
 	}
 	return err
 }

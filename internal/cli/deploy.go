@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/demhost/demhost/host"
+	"github.com/demhost/demhost/host/queue"
 )
 
 func (a *app) deployCommand() *cobra.Command {
@@ -18,7 +20,9 @@ In place: the mapping or settings of the active version are updated. A new
 version runs eight steps, each recorded as a child of one deploy action:
 
   1 create          the new version
-  2 fill            from the plugin, or with --from-active a server-side copy
+  2 fill            from the plugin (with --distributed as partition jobs that
+                    'demhost worker's run, on any number of hosts), or with
+                    --from-active a server-side copy
   3 catch-up        what changed in the source since the fill began, in
                     passes until one moves fewer than deploy.catchup_threshold
   4 gate            the count against the source's (deploy.gate.tolerance)
@@ -39,7 +43,15 @@ failed deploy continues from the step it reached with --resume.`,
 	f.BoolVar(&o.FromActive, "from-active", false, "fill a new version by a server-side copy of the active one instead of from the plugin")
 	f.IntVar(&o.Workers, "workers", 0, "concurrent streams and requests (default: bulk.workers, else the number of CPUs)")
 	f.IntVar(&o.BatchSize, "batch-size", 0, "documents per bulk request (default: bulk.batch_size, else 1000)")
+	dist := &distributedFlags{}
+	f.BoolVar(&dist.on, "distributed", false, "fill a new version from partition jobs that `demhost worker`s run, on any number of hosts")
+	f.IntVar(&dist.partitions, "partitions", 0, fmt.Sprintf("with --distributed: the number of partition jobs (default %d)", host.DefaultPartitions))
+	f.StringVar(&dist.queue, "queue", queue.DefaultQueue, "with --distributed: the queue the jobs go to (workers take it with --queues)")
+	f.IntVar(&dist.maxAttempts, "max-attempts", queue.DefaultMaxAttempts, "with --distributed: attempts of each job before the fill fails")
 	cmd.RunE = run(func(cmd *cobra.Command, names []string) error {
+		if err := dist.checkDeploy(cmd, o); err != nil {
+			return err
+		}
 		switch {
 		case o.Workers < 0:
 			return usageError("--workers must not be negative (got %d)", o.Workers)
@@ -52,11 +64,53 @@ failed deploy continues from the step it reached with --resume.`,
 		}
 		o.Config = a.cfg.Deploy // config decodes straight into host's type
 		o.OnStep = a.showStep
-		return a.withHost(cmd.Context(), func(h *host.Host) error {
-			return a.actionResults(h.Deploy(cmd.Context(), names, o))
-		})
+		if !dist.on {
+			return a.withHost(cmd.Context(), func(h *host.Host) error {
+				return a.actionResults(h.Deploy(cmd.Context(), names, o))
+			})
+		}
+		return a.deployDistributed(cmd.Context(), names, o, dist)
 	})
 	return cmd
+}
+
+// checkDeploy refuses deploy's distributed flags without --distributed,
+// and --distributed with --from-active (a copy the engine makes itself).
+func (d *distributedFlags) checkDeploy(cmd *cobra.Command, o host.DeployOptions) error {
+	f := cmd.Flags()
+	switch {
+	case !d.on:
+		for _, name := range []string{"partitions", "queue", "max-attempts"} {
+			if f.Changed(name) {
+				return usageError("--%s goes with --distributed", name)
+			}
+		}
+	case o.FromActive:
+		return usageError("--distributed fills from the plugins; --from-active copies inside the engine, so they do not go together")
+	case d.partitions < 0:
+		return usageError("--partitions must not be negative (got %d)", d.partitions)
+	case d.maxAttempts < 1:
+		return usageError("--max-attempts must be at least 1 (got %d)", d.maxAttempts)
+	}
+	return nil
+}
+
+// deployDistributed runs deploy --distributed: the fills are partition
+// jobs in the registry's queue.
+func (a *app) deployDistributed(ctx context.Context, names []string, o host.DeployOptions, d *distributedFlags) error {
+	s, err := a.openHost(ctx)
+	defer s.close()
+	if err != nil {
+		return err
+	}
+	q, err := queue.Open(ctx, s.reg, queue.Options{Env: a.cfg.EnvPrefix, Queues: []string{d.queue}, MaxAttempts: d.maxAttempts}, nil)
+	if err != nil {
+		return setupError(err)
+	}
+	defer q.Close()
+	o.Distributed = &host.DistributedOptions{Partitions: d.partitions, Queue: q}
+	rs, err := s.host.Deploy(ctx, names, o)
+	return a.actionResults(rs, withKnownIndexes(err, s.host))
 }
 
 // showStep writes a line on stderr as each step of a deploy ends, so that
