@@ -34,6 +34,10 @@ type actionSpec struct {
 	locks []string
 	// group is the parent action this one is part of; nil when none.
 	group *actionGroup
+	// besideFill lets the action start while a distributed update of its
+	// index runs without a lock (detached, or its waiting process died):
+	// a deploy --resume, whose fill step takes that update over.
+	besideFill bool
 }
 
 // action is a running, recorded action.
@@ -190,6 +194,13 @@ func (h *Host) run(ctx context.Context, spec actionSpec, fn func(ctx context.Con
 		for _, ix := range locks {
 			if ids, _ := h.reg.MarkAbandoned(lctx, h.opts.Env, ix); len(ids) > 0 {
 				a.logf(lctx, "marked earlier action(s) %s on %s abandoned: their process is gone", joinIDs(ids), ix)
+			}
+		}
+	}
+	if !spec.besideFill {
+		for _, ix := range locks {
+			if err := h.checkNoRunningFill(lctx, ix, spec.version); err != nil {
+				return finish(res, err)
 			}
 		}
 	}

@@ -150,7 +150,8 @@ func (h *Host) Deploy(ctx context.Context, names []string, o DeployOptions) ([]R
 // step it reached.
 func (h *Host) deployNew(ctx context.Context, index string, o DeployOptions) ([]Result, error) {
 	d := &deployment{h: h, index: index, o: o}
-	spec := actionSpec{kind: registry.ActionDeploy, index: index, params: map[string]any{"from_active": o.FromActive, "resume": o.Resume}}
+	spec := actionSpec{kind: registry.ActionDeploy, index: index, params: map[string]any{"from_active": o.FromActive, "resume": o.Resume},
+		besideFill: o.Resume} // its fill step takes over the fill of the deploy it resumes
 	var stepErr error
 	r, err := h.run(ctx, spec, func(ctx context.Context, a *action) (Result, error) {
 		d.parent, d.group = a, &actionGroup{h: h, id: a.id}

@@ -42,13 +42,18 @@ func (d *deployment) fill(ctx context.Context, a *action) (Result, error) {
 	if err != nil {
 		return r, err
 	}
-	if d.o.Distributed != nil && !d.params.FromActive {
+	if !d.params.FromActive {
 		prev, ok, err := d.predecessorFill(ctx)
 		if err != nil {
 			return r, err
 		}
-		if ok {
+		running := prev.Status == registry.ActionInProgress || prev.Status == registry.ActionQueued
+		switch {
+		case !ok:
+		case d.o.Distributed != nil || prev.Status == registry.ActionComplete:
 			return d.continueDistributedFill(ctx, a, prev)
+		case running:
+			return r, fmt.Errorf("%w; or run `deploy %s --resume --distributed` to wait for it", &FillRunningError{Action: prev}, d.index)
 		}
 	}
 	// A fill that stopped left documents (and maybe a checkpoint) behind:

@@ -160,3 +160,37 @@ func (h *Host) failOrphan(ctx context.Context, a *action, r Result, dp distribut
 		return
 	}
 }
+
+// FillRunningError: an action would write to a version (or, with no
+// version, to an index) that a distributed update is filling without a
+// lock held: detached, or the process that waited for it is gone.
+type FillRunningError struct {
+	Action registry.Action // the distributed update
+}
+
+func (e *FillRunningError) Error() string {
+	a := e.Action
+	lbl := label(a.Index, a.Version)
+	return fmt.Sprintf("%s is being filled by distributed update %d (started %s on %s), whose workers write without a lock; wait for it (`demhost history %d`), or stop it with `demhost update %s --distributed --cancel`",
+		lbl, a.ID, a.StartedAt.Format(time.RFC3339), a.Host, a.ID, lbl)
+}
+
+// checkNoRunningFill refuses an action on version n of index (0: the
+// whole index) while a distributed update fills that version. An action
+// that holds the index's lock only meets one that nobody waits for: an
+// attached one holds the lock until it ends.
+func (h *Host) checkNoRunningFill(ctx context.Context, index string, n int) error {
+	if index == "" {
+		return nil
+	}
+	running, err := h.reg.RunningPartitioned(ctx, h.opts.Env, index)
+	if err != nil {
+		return err
+	}
+	for _, a := range running {
+		if n == 0 || a.Version == n {
+			return &FillRunningError{Action: a}
+		}
+	}
+	return nil
+}

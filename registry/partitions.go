@@ -352,3 +352,27 @@ func (r *Registry) LatestPartitioned(ctx context.Context, env, index string, n i
 	a, err = r.Action(ctx, id.Int64)
 	return a, err == nil, err
 }
+
+// RunningPartitioned returns the distributed updates of (env, index) that
+// have not ended (queued or in progress), oldest first.
+func (r *Registry) RunningPartitioned(ctx context.Context, env, index string) ([]Action, error) {
+	rows, err := r.db.QueryContext(ctx, r.q(`SELECT `+actionColumns+` FROM actions a WHERE a.env = ? AND a.index_name = ?
+		AND a.kind = ? AND a.status IN ('queued', 'in_progress') AND EXISTS (SELECT 1 FROM partitions p WHERE p.action_id = a.id)
+		ORDER BY a.id`), env, index, string(ActionUpdate))
+	if err != nil {
+		return nil, fmt.Errorf("running distributed updates of %s%s: %w", env, index, err)
+	}
+	defer rows.Close()
+	var out []Action
+	for rows.Next() {
+		a, err := scanAction(rows)
+		if err != nil {
+			return nil, fmt.Errorf("running distributed updates of %s%s: %w", env, index, err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("running distributed updates of %s%s: %w", env, index, err)
+	}
+	return out, nil
+}

@@ -340,3 +340,41 @@ func TestDistributedJobGivenUp(t *testing.T) {
 		t.Fatalf("action %s, want failed", a.Status)
 	}
 }
+
+// TestDetachedFillRefusesWriters: while a detached distributed update
+// fills a version (no worker runs here, so it stays in progress) nobody
+// holds the index's lock, so every action that would write that version
+// or the whole index is refused with a sentence naming the update and
+// how to stop it; an action on another version is not. Once cancelled,
+// the update of the version runs.
+func TestDetachedFillRefusesWriters(t *testing.T) {
+	t.Parallel()
+	b := slowBin(t, filepath.Join(t.TempDir(), "registry.db"))
+	b.one(0, "create", "movies", "--force") // movies-2, not active
+	var res []struct {
+		ActionID int64 `json:"action_id"`
+	}
+	b.json(&res, 0, "update", "movies-2", "--distributed", "--partitions", "2", "--detach")
+	for _, args := range [][]string{
+		{"update", "movies-2"},
+		{"clear", "movies-2"},
+		{"activate", "movies-2"},
+		{"drop", "movies-2"},
+	} {
+		r := b.run(args...)
+		if r.code != 1 || !strings.Contains(r.stderr, fmt.Sprintf("being filled by distributed update %d", res[0].ActionID)) ||
+			!strings.Contains(r.stderr, "--distributed --cancel") || strings.Contains(r.stderr, "goroutine") {
+			t.Errorf("%v during a detached fill: exit %d, stderr %q; want 1 and the update named with how to stop it", args, r.code, r.stderr)
+		}
+	}
+	if got := engineCount(t, b, "movies-2"); got != 0 {
+		t.Fatalf("movies-2 holds %d documents: a refused action wrote it", got)
+	}
+	if r := b.one(0, "update", "movies-1"); r.Counts.Indexed != slowN {
+		t.Errorf("update of movies-1, another version, during the fill of movies-2: %d indexed, want %d", r.Counts.Indexed, slowN)
+	}
+	b.one(0, "update", "movies-2", "--distributed", "--cancel")
+	if r := b.one(0, "update", "movies-2"); r.Counts.Indexed != slowN {
+		t.Errorf("update of movies-2 after the cancel: %d indexed, want %d", r.Counts.Indexed, slowN)
+	}
+}
