@@ -121,8 +121,9 @@ func (s *Source) settings() json.RawMessage {
 	return json.RawMessage(fmt.Sprintf(`{"number_of_shards": %d, "number_of_replicas": %d}`, shards, replicas))
 }
 
-// Stream writes movie i to partition i % Partitions. Since is ignored: the
-// data never changes, so every stream sends everything.
+// Stream writes partition k of n: the movies of one contiguous range of
+// positions (PartitionRange). Since is ignored: the data never changes, so
+// every stream sends everything.
 func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Writer) error {
 	if req.Index != s.cfg.Index {
 		return fmt.Errorf("movies: stream: %w %q; this source provides %q", sdk.ErrUnknownIndex, req.Index, s.cfg.Index)
@@ -133,7 +134,8 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 	}
 	sent := 0
 	if s.cfg.Synthetic == 0 {
-		for i := k; i < len(s.fixture); i += n {
+		lo, hi := PartitionRange(len(s.fixture), k, n)
+		for i := lo; i < hi; i++ {
 			if err := s.write(ctx, w, &sent, sdk.Doc{ID: s.ids[i], Source: s.fixture[i]}); err != nil {
 				return err
 			}
