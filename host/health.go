@@ -120,6 +120,14 @@ func (h *Host) waitHealth(ctx context.Context, a *action, v registry.Version, wa
 		return "", err
 	}
 	began := time.Now()
+	if h.opts.OnWait != nil && timeout > 0 {
+		// Tell the user only when the index is not there yet.
+		now, err := h.eng.Health(ctx, v.Name, status, 0)
+		if err == nil && now.TimedOut {
+			h.opts.OnWait(fmt.Sprintf("waiting up to %s for %s to be %s (it is %s: %d active, %d initializing, %d unassigned shard copies; activate.wait_for_status sets what to wait for)",
+				timeout, v.Label(), status, now.Status, now.ActiveShards, now.InitializingShards, now.UnassignedShards))
+		}
+	}
 	got, err := h.eng.Health(ctx, v.Name, status, timeout)
 	if err != nil {
 		return "", fmt.Errorf("wait for %s to be %s: %w", v.Name, status, err)

@@ -25,12 +25,14 @@ func TestActivateWaitsForHealth(t *testing.T) {
 		t.Cleanup(func() { cleanupPrefix(t, eng, env) })
 		src := newTestSource("films", 10)
 		src.settings = `{"number_of_shards":2,"number_of_replicas":5}`
+		var waits []string
 		newHost := func(hc host.HealthConfig) *host.Host {
 			l := sdk.NewLocal("test", src)
 			if _, err := l.Configure(ctx, &sdk.ConfigureRequest{}); err != nil {
 				t.Fatal(err)
 			}
-			h, err := host.New(ctx, host.Options{Env: env, Registry: reg, Engine: eng, Sources: []host.Source{l}, Health: hc})
+			h, err := host.New(ctx, host.Options{Env: env, Registry: reg, Engine: eng, Sources: []host.Source{l}, Health: hc,
+				OnWait: func(s string) { waits = append(waits, s) }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,6 +64,11 @@ func TestActivateWaitsForHealth(t *testing.T) {
 		if got, err := eng.GetAlias(ctx, green.Alias("films")); err != nil || len(got) != 0 {
 			t.Errorf("alias after a failed health wait = %v, %v; want none", got, err)
 		}
+		// The user is told before the wait, not only after it.
+		if len(waits) != 1 || !strings.Contains(waits[0], "waiting up to 1.5s for films-1 to be green (it is yellow") {
+			t.Errorf("OnWait got %q; want one sentence saying activate waits 1.5s for green while films-1 is yellow", waits)
+		}
+		waits = nil
 
 		auto := newHost(host.HealthConfig{})
 		if _, err := auto.Activate(ctx, []string{"films"}); err != nil {
@@ -69,6 +76,9 @@ func TestActivateWaitsForHealth(t *testing.T) {
 		}
 		if got, _ := eng.GetAlias(ctx, auto.Alias("films")); !slices.Equal(got, []string{physical}) {
 			t.Errorf("alias after activate = %v, want [%s]", got, physical)
+		}
+		if len(waits) != 0 {
+			t.Errorf("OnWait got %q for an index already yellow; want nothing said", waits)
 		}
 		hist, err := auto.History(ctx, "films", 1)
 		if err != nil || len(hist) != 1 || !strings.Contains(hist[0].Log, "cannot be green: waiting for yellow") {

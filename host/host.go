@@ -43,6 +43,10 @@ type Options struct {
 	// draws it. It is called from the update's own goroutine and must not
 	// block for long. Default: none.
 	OnProgress func(Progress)
+	// OnWait, when set, is told in one sentence when an action starts a
+	// wait that can be long (activate waiting for an index's health), so
+	// that the CLI does not look hung. Default: none.
+	OnWait func(string)
 	// ProgressInterval is how often progress is reported and recorded.
 	// Default: 2s.
 	ProgressInterval time.Duration

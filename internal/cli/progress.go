@@ -35,6 +35,17 @@ func (v *progressView) show(p host.Progress) {
 	v.drawn = v.terminal
 }
 
+// note writes one line about a wait, ending a bar first.
+func (v *progressView) note(text string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.drawn {
+		fmt.Fprintln(v.w)
+		v.drawn = false
+	}
+	fmt.Fprintf(v.w, "demhost: %s\n", text)
+}
+
 func (v *progressView) render(p host.Progress) string {
 	c := p.Counts
 	name := fmt.Sprintf("%s-%d", p.Index, p.Version)

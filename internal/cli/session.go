@@ -88,6 +88,7 @@ func (a *app) openHost(ctx context.Context) (*session, error) {
 		Bulk:          a.cfg.Bulk, // config decodes straight into host's type
 		Health:        a.cfg.Activate,
 		OnProgress:    s.view.show,
+		OnWait:        s.view.note,
 		Argv:          argv,
 	})
 	if err != nil {
