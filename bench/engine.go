@@ -56,7 +56,10 @@ func (c *Cluster) do(ctx context.Context, method, path string, body []byte, out 
 }
 
 // Version returns the engine's distribution ("elasticsearch" or
-// "opensearch") and version number from GET /.
+// "opensearch") and version number from GET /, or from the node's own
+// info where GET / is not served (a node started without its root
+// handler, as the Elasticsearch 8 of `make services`): Elasticsearch
+// names its build flavor there, OpenSearch does not.
 func (c *Cluster) Version(ctx context.Context) (dist, number string, err error) {
 	var info struct {
 		Version struct {
@@ -65,7 +68,22 @@ func (c *Cluster) Version(ctx context.Context) (dist, number string, err error) 
 		} `json:"version"`
 	}
 	if err := c.do(ctx, http.MethodGet, "/", nil, &info); err != nil {
-		return "", "", fmt.Errorf("probe %s: %w", c.URL, err)
+		var nodes struct {
+			Nodes map[string]struct {
+				Version     string `json:"version"`
+				BuildFlavor string `json:"build_flavor"`
+			} `json:"nodes"`
+		}
+		if nerr := c.do(ctx, http.MethodGet, "/_nodes/_local?filter_path=nodes.*.version,nodes.*.build_flavor", nil, &nodes); nerr != nil {
+			return "", "", fmt.Errorf("probe %s: %w (and _nodes/_local: %v)", c.URL, err, nerr)
+		}
+		for _, n := range nodes.Nodes {
+			if n.BuildFlavor != "" {
+				return "elasticsearch", n.Version, nil
+			}
+			return "opensearch", n.Version, nil
+		}
+		return "", "", fmt.Errorf("probe %s: %w (and _nodes/_local names no node)", c.URL, err)
 	}
 	dist = info.Version.Distribution
 	if dist == "" {
