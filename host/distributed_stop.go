@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -106,6 +107,26 @@ func (h *Host) CancelDistributed(ctx context.Context, name string, q Queue) (Res
 	}
 	r.Next = resumeDistributed(lbl)
 	return r, nil
+}
+
+// FailOrphanedFills runs failOrphan for every distributed update of the
+// environment that has not ended: what the waiting process does every
+// few seconds, for the updates nobody waits for (detached, or their
+// waiting process died). Workers call it now and then.
+func (h *Host) FailOrphanedFills(ctx context.Context, q Queue) error {
+	running, err := h.reg.RunningPartitioned(ctx, h.opts.Env, "")
+	if err != nil {
+		return err
+	}
+	for _, act := range running {
+		var dp distributedParams
+		if json.Unmarshal(act.Params, &dp) != nil || dp.Partitions == 0 {
+			continue // not enqueued yet: its params are still the update's
+		}
+		h.failOrphan(ctx, &action{h: h, id: act.ID, started: act.StartedAt},
+			Result{ActionID: act.ID, Index: act.Index, Version: act.Version}, dp, q)
+	}
+	return nil
 }
 
 // failOrphan fails the action when one of its partitions will never be

@@ -70,6 +70,21 @@ func (t txExec) exec(ctx context.Context, query string, args ...any) (int64, err
 	return res.RowsAffected()
 }
 
+// lockAction takes the row lock of action id. Every transaction that
+// writes an action's partitions and its sums takes it first, so that all
+// of them lock in one order, the action and then its partitions, as
+// EndRunningAction does: a worker's progress (partition, then the sums
+// on the action) once deadlocked with the interrupt that ended the action
+// (action, then its partitions), and the interrupt was the one aborted.
+// SQLite runs one write transaction at a time, so it needs no lock.
+func lockAction(ctx context.Context, t txExec, id int64) error {
+	if t.pgx == nil {
+		return nil
+	}
+	_, err := t.pgx.Exec(ctx, `SELECT 1 FROM actions WHERE id = $1 FOR UPDATE`, id)
+	return err
+}
+
 // inQueueTx runs fn in one transaction that River can share: a pgx
 // transaction on Postgres, a database/sql one on SQLite.
 func (r *Registry) inQueueTx(ctx context.Context, fn func(t txExec, tx Tx) error) error {
@@ -243,6 +258,9 @@ func (r *Registry) ClaimPartition(ctx context.Context, id int64, number int, wor
 func (r *Registry) PartitionProgress(ctx context.Context, id int64, number int, running Counts) (ActionStatus, error) {
 	var s string
 	err := r.inQueueTx(ctx, func(t txExec, _ Tx) error {
+		if err := lockAction(ctx, t, id); err != nil {
+			return err
+		}
 		if _, err := t.exec(ctx, `UPDATE partitions SET running_indexed = ?, running_deleted = ?, updated_at = ?
 			WHERE action_id = ? AND number = ?`, running.Indexed, running.Deleted, now(), id, number); err != nil {
 			return err
@@ -263,6 +281,9 @@ func (r *Registry) PartitionProgress(ctx context.Context, id int64, number int, 
 // an attempt that was thought dead) is not counted twice.
 func (r *Registry) SliceDone(ctx context.Context, id int64, number, slice int, c Counts) error {
 	err := r.inQueueTx(ctx, func(t txExec, _ Tx) error {
+		if err := lockAction(ctx, t, id); err != nil {
+			return err
+		}
 		if _, err := t.exec(ctx, `UPDATE partitions SET done = ?, docs_indexed = docs_indexed + ?, docs_failed = docs_failed + ?,
 			docs_deleted = docs_deleted + ?, docs_skipped = docs_skipped + ?, running_indexed = 0, running_deleted = 0,
 			updated_at = ? WHERE action_id = ? AND number = ? AND done = ?`,
@@ -354,11 +375,12 @@ func (r *Registry) LatestPartitioned(ctx context.Context, env, index string, n i
 }
 
 // RunningPartitioned returns the distributed updates of (env, index) that
-// have not ended (queued or in progress), oldest first.
+// have not ended (queued or in progress), oldest first; index "" means
+// every index of env.
 func (r *Registry) RunningPartitioned(ctx context.Context, env, index string) ([]Action, error) {
-	rows, err := r.db.QueryContext(ctx, r.q(`SELECT `+actionColumns+` FROM actions a WHERE a.env = ? AND a.index_name = ?
+	rows, err := r.db.QueryContext(ctx, r.q(`SELECT `+actionColumns+` FROM actions a WHERE a.env = ? AND (a.index_name = ? OR ? = '')
 		AND a.kind = ? AND a.status IN ('queued', 'in_progress') AND EXISTS (SELECT 1 FROM partitions p WHERE p.action_id = a.id)
-		ORDER BY a.id`), env, index, string(ActionUpdate))
+		ORDER BY a.id`), env, index, index, string(ActionUpdate))
 	if err != nil {
 		return nil, fmt.Errorf("running distributed updates of %s%s: %w", env, index, err)
 	}

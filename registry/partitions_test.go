@@ -160,3 +160,60 @@ func testPartitions(t *testing.T, dsn string, postgres bool) {
 		t.Errorf("reset left %d partitions of a running action, want 4", len(ps))
 	}
 }
+
+// TestEndRunningActionBesideProgress: the process that ends a distributed
+// update (an interrupt, a failure) writes the action and then its
+// partitions while workers write a partition and then the action's sums.
+// Both must take their locks in one order: the end is never aborted as a
+// deadlock's victim (it once was, leaving the action in progress), and
+// RunningPartitioned lists the action until it ends.
+func TestEndRunningActionBesideProgress(t *testing.T) {
+	t.Parallel()
+	ctx := testenv.Context(t)
+	r := open(t, freshPostgres(t, testenv.PostgresDSN(t)))
+	env := uniqueEnv(t)
+	for round := range 20 {
+		id, err := r.StartAction(ctx, registry.Action{Env: env, Index: "movies", Version: 1, Kind: registry.ActionUpdate, Pid: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := make([]registry.Partition, 4)
+		for k := range parts {
+			parts[k] = registry.Partition{Number: k, Slices: 1000}
+		}
+		if err := r.BeginPartitioned(ctx, id, time.Hour, json.RawMessage(`{"distributed":true}`), parts,
+			func(context.Context, registry.Tx) ([]int64, error) { return nil, nil }); err != nil {
+			t.Fatal(err)
+		}
+		if running, err := r.RunningPartitioned(ctx, env, ""); err != nil || len(running) != 1 || running[0].ID != id {
+			t.Fatalf("round %d: RunningPartitioned = %+v, %v; want action %d", round, running, err, id)
+		}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for k := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for s := 0; ; s++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					_, _ = r.PartitionProgress(ctx, id, k, registry.Counts{Indexed: int64(s)})
+					_ = r.SliceDone(ctx, id, k, s, registry.Counts{Indexed: 1})
+				}
+			}()
+		}
+		time.Sleep(20 * time.Millisecond)
+		ended, err := r.EndRunningAction(ctx, id, registry.ActionInterrupted, "interrupted")
+		close(stop)
+		wg.Wait()
+		if err != nil || !ended {
+			t.Fatalf("round %d: EndRunningAction beside workers' progress = %v, %v; want it ended", round, ended, err)
+		}
+		if running, err := r.RunningPartitioned(ctx, env, "movies"); err != nil || len(running) != 0 {
+			t.Fatalf("round %d: RunningPartitioned after the end = %+v, %v; want none", round, running, err)
+		}
+	}
+}

@@ -378,3 +378,34 @@ func TestDetachedFillRefusesWriters(t *testing.T) {
 		t.Errorf("update of movies-2 after the cancel: %d indexed, want %d", r.Counts.Indexed, slowN)
 	}
 }
+
+// TestDetachedJobGivenUp: the same fault as TestDistributedJobGivenUp with
+// nobody waiting (--detach): a worker's periodic check fails the action,
+// naming the partition, instead of leaving it in progress (and its version
+// closed to other writers) until its lease runs out.
+func TestDetachedJobGivenUp(t *testing.T) {
+	t.Parallel()
+	dsn, _ := testenv.PostgresSchema(t)
+	b := slowBin(t, dsn)
+	first := startWorker(t, b, "w0")
+	var res []struct {
+		ActionID int64 `json:"action_id"`
+	}
+	b.json(&res, 0, "update", "movies", "--distributed", "--partitions", "3", "--max-attempts", "1", "--detach")
+	waitFor(t, time.Minute, "w0 takes a job", func() bool { return strings.Contains(first.output(t), "attempt 1 of") })
+	if err := first.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	startWorker(t, b, "w1", "--orphan-check", "1s") // rescues the job, gives it up, then sees it
+	var hist jsonActionLog
+	waitFor(t, 2*time.Minute, "the detached update ends", func() bool {
+		b.json(&hist, 0, "history", jsonID(res[0].ActionID))
+		return hist.Status != "in_progress"
+	})
+	if hist.Status != "failed" || !strings.Contains(strings.Join(hist.Log, "\n"), "was given up after its last attempt") {
+		t.Fatalf("detached update %s; log:\n%s", hist.Status, strings.Join(hist.Log, "\n"))
+	}
+	if r := b.run("update", "movies"); r.code != 0 {
+		t.Errorf("update after the failed detached update: exit %d, %s", r.code, r.stderr)
+	}
+}

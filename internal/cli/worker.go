@@ -90,6 +90,7 @@ func (a *app) workerCommand() *cobra.Command {
 	var (
 		o           queue.Options
 		rescueAfter time.Duration
+		orphanCheck time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "worker",
@@ -107,7 +108,12 @@ from its partition's checkpoint on another worker.`,
 	f.IntVar(&o.Concurrency, "concurrency", 0, "jobs run at once, per queue (default: the number of CPUs)")
 	f.DurationVar(&rescueAfter, "rescue-after", queue.DefaultRescueAfter, "a job running this long is taken to be on a dead worker and run again; use one value for all workers")
 	f.DurationVar(&o.RetryBackoff, "retry-backoff", queue.DefaultRetryBackoff, "wait before a failed job's second attempt; doubles at each attempt, up to 5m")
+	f.DurationVar(&orphanCheck, "orphan-check", 30*time.Second, "how often to look for distributed updates nobody waits for whose jobs were given up")
+	_ = f.MarkHidden("orphan-check")
 	cmd.RunE = run(func(cmd *cobra.Command, _ []string) error {
+		if orphanCheck <= 0 {
+			return usageError("--orphan-check must be positive (got %s)", orphanCheck)
+		}
 		if o.Concurrency < 0 {
 			return usageError("--concurrency must not be negative (got %d)", o.Concurrency)
 		}
@@ -130,9 +136,28 @@ from its partition's checkpoint on another worker.`,
 		defer q.Close()
 		a.logf("worker for prefix %q: queues %v; stop with SIGINT or SIGTERM (running jobs are put back and resume elsewhere)",
 			a.cfg.EnvPrefix, o.Queues)
+		go failOrphans(ctx, s.host, q, orphanCheck)
 		return q.Run(ctx)
 	})
 	return cmd
+}
+
+// failOrphans ends, every interval until ctx is done, the distributed
+// updates that nobody waits for (detached, or their waiting process died)
+// and one of whose jobs the queue gave up: without it such an update
+// would stay in progress, and keep its version from other writers, until
+// its lease ran out.
+func failOrphans(ctx context.Context, h *host.Host, q *queue.Queue, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = h.FailOrphanedFills(ctx, q) // the next tick tries again
+		}
+	}
 }
 
 // printPartitions shows, in `history ID`, the partitions of a distributed
