@@ -44,7 +44,7 @@ failed deploy continues from the step it reached with --resume.`,
 	f.IntVar(&o.Workers, "workers", 0, "concurrent streams and requests (default: bulk.workers, else the number of CPUs)")
 	f.IntVar(&o.BatchSize, "batch-size", 0, "documents per bulk request (default: bulk.batch_size, else 1000)")
 	dist := &distributedFlags{}
-	f.BoolVar(&dist.on, "distributed", false, "fill a new version from partition jobs that `demhost worker`s run, on any number of hosts")
+	f.BoolVar(&dist.on, "distributed", false, "fill a new version from partition jobs that demhost workers run, on any number of hosts")
 	f.IntVar(&dist.partitions, "partitions", 0, fmt.Sprintf("with --distributed: the number of partition jobs (default %d)", host.DefaultPartitions))
 	f.StringVar(&dist.queue, "queue", queue.DefaultQueue, "with --distributed: the queue the jobs go to (workers take it with --queues)")
 	f.IntVar(&dist.maxAttempts, "max-attempts", queue.DefaultMaxAttempts, "with --distributed: attempts of each job before the fill fails")

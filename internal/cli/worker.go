@@ -27,7 +27,7 @@ type distributedFlags struct {
 
 func addDistributedFlags(f *pflag.FlagSet) *distributedFlags {
 	d := &distributedFlags{}
-	f.BoolVar(&d.on, "distributed", false, "enqueue the update as partition jobs that `demhost worker`s run, on any number of hosts")
+	f.BoolVar(&d.on, "distributed", false, "enqueue the update as partition jobs that demhost workers run, on any number of hosts")
 	f.IntVar(&d.partitions, "partitions", 0, fmt.Sprintf("with --distributed: the number of partition jobs (default %d)", host.DefaultPartitions))
 	f.BoolVar(&d.detach, "detach", false, "with --distributed: return once the jobs are enqueued; history shows the progress")
 	f.BoolVar(&d.cancel, "cancel", false, "with --distributed: stop the version's running distributed update (--resume continues it)")
