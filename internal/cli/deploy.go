@@ -98,19 +98,11 @@ func (d *distributedFlags) checkDeploy(cmd *cobra.Command, o host.DeployOptions)
 // deployDistributed runs deploy --distributed: the fills are partition
 // jobs in the registry's queue.
 func (a *app) deployDistributed(ctx context.Context, names []string, o host.DeployOptions, d *distributedFlags) error {
-	s, err := a.openHost(ctx)
-	defer s.close()
-	if err != nil {
-		return err
-	}
-	q, err := queue.Open(ctx, s.reg, queue.Options{Env: a.cfg.EnvPrefix, Queues: []string{d.queue}, MaxAttempts: d.maxAttempts}, nil)
-	if err != nil {
-		return setupError(err)
-	}
-	defer q.Close()
-	o.Distributed = &host.DistributedOptions{Partitions: d.partitions, Queue: q}
-	rs, err := s.host.Deploy(ctx, names, o)
-	return a.actionResults(rs, withKnownIndexes(err, s.host))
+	return a.withQueue(ctx, d, func(s *session, q *queue.Queue) error {
+		o.Distributed = &host.DistributedOptions{Partitions: d.partitions, Queue: q}
+		rs, err := s.host.Deploy(ctx, names, o)
+		return a.actionResults(rs, withKnownIndexes(err, s.host))
+	})
 }
 
 // showStep writes a line on stderr as each step of a deploy ends, so that

@@ -61,8 +61,9 @@ func (d *distributedFlags) check(cmd *cobra.Command, names []string, o host.Upda
 	return nil
 }
 
-// runDistributed runs update --distributed.
-func (a *app) runDistributed(ctx context.Context, name string, o host.UpdateOptions, d *distributedFlags) error {
+// withQueue opens the host and the registry's job queue that d names, for
+// a command that enqueues partition jobs, and runs fn with them.
+func (a *app) withQueue(ctx context.Context, d *distributedFlags, fn func(s *session, q *queue.Queue) error) error {
 	s, err := a.openHost(ctx)
 	defer s.close()
 	if err != nil {
@@ -73,17 +74,27 @@ func (a *app) runDistributed(ctx context.Context, name string, o host.UpdateOpti
 		return setupError(err)
 	}
 	defer q.Close()
-	var r host.Result
-	if d.cancel {
-		r, err = s.host.CancelDistributed(ctx, name, q)
-	} else {
-		r, err = s.host.UpdateDistributed(ctx, name, host.DistributedOptions{
-			Update: o, Partitions: d.partitions, Detach: d.detach, Queue: q})
-	}
-	if r.ActionID == 0 && r.Message == "" {
-		return err
-	}
-	return a.actionResults([]host.Result{r}, err)
+	return fn(s, q)
+}
+
+// runDistributed runs update --distributed.
+func (a *app) runDistributed(ctx context.Context, name string, o host.UpdateOptions, d *distributedFlags) error {
+	return a.withQueue(ctx, d, func(s *session, q *queue.Queue) error {
+		var (
+			r   host.Result
+			err error
+		)
+		if d.cancel {
+			r, err = s.host.CancelDistributed(ctx, name, q)
+		} else {
+			r, err = s.host.UpdateDistributed(ctx, name, host.DistributedOptions{
+				Update: o, Partitions: d.partitions, Detach: d.detach, Queue: q})
+		}
+		if r.ActionID == 0 && r.Message == "" {
+			return err
+		}
+		return a.actionResults([]host.Result{r}, err)
+	})
 }
 
 func (a *app) workerCommand() *cobra.Command {
