@@ -183,14 +183,17 @@ func RunCeiling(ctx context.Context, cfg ChildConfig) (Report, error) {
 	return RunSuspect(ctx, cfg, Suspects[0])
 }
 
-// postBulk posts one prebuilt body, gzipped when gz, and reads the
-// answer's head only.
-func postBulk(ctx context.Context, client *http.Client, endpoint string, body []byte, gz bool) error {
+// postBulk posts one prebuilt body, gzipped when gz, with contentType
+// (default application/x-ndjson), and reads the answer's head only.
+func postBulk(ctx context.Context, client *http.Client, endpoint string, body []byte, gz bool, contentType string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/x-ndjson")
+	if contentType == "" {
+		contentType = "application/x-ndjson"
+	}
+	req.Header.Set("Content-Type", contentType)
 	if gz {
 		req.Header.Set("Content-Encoding", "gzip")
 	}

@@ -43,6 +43,10 @@ type Suspect struct {
 	// number_of_replicas 0), refreshes once at the end, then restores
 	// both, all inside the timer as demhost does.
 	RefreshOff bool
+	// ContentType replaces the bulk requests' Content-Type when set: the
+	// Go clients (and so demhost) send application/json, D and Python
+	// application/x-ndjson.
+	ContentType string
 	// Settle keeps the timer running after the final refresh until the
 	// engine reports no merge running, so merges the load left behind
 	// are counted.
@@ -67,6 +71,7 @@ var Suspects = []Suspect{
 	{Name: "gzip", What: "gzipped bodies and answers", FilterPath: ceilingFilterPath, Gzip: true},
 	{Name: "refresh-off", What: "refresh off during the load, one refresh, settings restored", FilterPath: ceilingFilterPath, RefreshOff: true},
 	{Name: "settle", What: "timer runs on until no merge is running after the final refresh", FilterPath: ceilingFilterPath, Settle: true},
+	{Name: "ctype-json", What: "Content-Type: application/json, as the Go clients send bulk bodies", FilterPath: ceilingFilterPath, ContentType: "application/json"},
 	{Name: "refresh-off-settle", What: "refresh-off, and the timer runs on until merges end", FilterPath: ceilingFilterPath, RefreshOff: true, Settle: true},
 }
 
@@ -164,7 +169,7 @@ func RunSuspect(ctx context.Context, cfg ChildConfig, s Suspect) (Report, error)
 					if i >= len(bodies) {
 						return
 					}
-					if err := postBulk(ctx, client, endpoint, bodies[i], s.Gzip); err != nil {
+					if err := postBulk(ctx, client, endpoint, bodies[i], s.Gzip, s.ContentType); err != nil {
 						errs <- err
 						return
 					}
