@@ -94,7 +94,7 @@ func (d *deployment) fillDistributed(ctx context.Context, a *action, resume bool
 	o := *d.o.Distributed
 	o.Detach = false
 	o.Update = UpdateOptions{Resume: resume, Workers: d.o.Workers, BatchSize: d.o.BatchSize}
-	r, err := d.h.fillDistributed(ctx, d.index, d.params.Version, o, distributedOwner{parent: a.id, lockIsHeld: true})
+	r, err := d.h.fillDistributed(ctx, d.index, d.params.Version, o, a.id)
 	if r.ActionID != 0 {
 		note := fmt.Sprintf("filled by distributed update %d", r.ActionID)
 		if err != nil {
@@ -159,12 +159,7 @@ func (d *deployment) continueDistributedFill(ctx context.Context, a *action, pre
 	if err != nil {
 		return Result{}, err
 	}
-	jobs := make([]int64, 0, len(parts))
-	for _, p := range parts {
-		if p.JobID != 0 {
-			jobs = append(jobs, p.JobID)
-		}
-	}
+	jobs := partitionJobs(parts)
 	note := fmt.Sprintf("the fill of deploy %d, distributed update %d, is still running on the workers; waiting for it", d.params.Resumes, prev.ID)
 	a.logf(ctx, "%s", note)
 	stopBeat := h.reg.Heartbeat(prev.ID)

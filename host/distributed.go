@@ -137,20 +137,15 @@ func (h *Host) UpdateDistributed(ctx context.Context, name string, o Distributed
 	if err := h.checkResumable(ctx, t.Index, nums, o.Update); err != nil {
 		return Result{}, err
 	}
-	return h.fillDistributed(ctx, t.Index, n, o, distributedOwner{})
-}
-
-// distributedOwner says who owns a distributed update: nobody (a plain
-// update --distributed, which takes the index's lock itself) or a step
-// of a deploy, whose parent action holds the lock.
-type distributedOwner struct {
-	parent     int64 // the action recorded as its parent; 0 for none
-	lockIsHeld bool  // the caller holds the index's lock
+	return h.fillDistributed(ctx, t.Index, n, o, 0)
 }
 
 // fillDistributed records a distributed update of version n of index,
 // enqueues its partition jobs and, unless o.Detach, waits for it to end.
-func (h *Host) fillDistributed(ctx context.Context, index string, n int, o DistributedOptions, owner distributedOwner) (Result, error) {
+// parent is the action recorded as its parent (a deploy's fill step),
+// whose deploy holds the index's lock; with no parent (0) it takes the
+// lock itself.
+func (h *Host) fillDistributed(ctx context.Context, index string, n int, o DistributedOptions, parent int64) (Result, error) {
 	if o.Partitions <= 0 {
 		o.Partitions = DefaultPartitions
 	}
@@ -167,7 +162,7 @@ func (h *Host) fillDistributed(ctx context.Context, index string, n int, o Distr
 	start := time.Now()
 	params, _ := json.Marshal(updateParams(o.Update))
 	id, err := h.reg.StartAction(ctx, registry.Action{
-		ParentID: owner.parent,
+		ParentID: parent,
 		Env:      h.opts.Env, Index: t.Index, Version: n, Kind: registry.ActionUpdate, Status: registry.ActionQueued,
 		StartedAt: start, Argv: h.opts.Argv, Host: h.opts.Hostname, User: h.opts.User, CodebaseID: h.opts.CodebaseID,
 		Params: params,
@@ -195,7 +190,7 @@ func (h *Host) fillDistributed(ctx context.Context, index string, n int, o Distr
 	}
 
 	unlock := func() {}
-	if !owner.lockIsHeld {
+	if parent == 0 {
 		lk, err := h.reg.Lock(ctx, h.opts.Env, t.Index, id)
 		if err != nil {
 			return fail(fmt.Errorf("lock %s%s: %w", h.opts.Env, t.Index, err))

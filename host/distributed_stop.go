@@ -45,6 +45,18 @@ func (h *Host) stopDistributed(ctx context.Context, a *action, index string, n i
 	return ended, err
 }
 
+// partitionJobs returns the queue's job ids of parts, for a process that
+// cancels or waits for a distributed update it did not enqueue.
+func partitionJobs(parts []registry.Partition) []int64 {
+	jobs := make([]int64, 0, len(parts))
+	for _, p := range parts {
+		if p.JobID != 0 {
+			jobs = append(jobs, p.JobID)
+		}
+	}
+	return jobs
+}
+
 // resumeDistributed is the step that continues a distributed update of
 // version lbl.
 func resumeDistributed(lbl string) *Step {
@@ -84,12 +96,7 @@ func (h *Host) CancelDistributed(ctx context.Context, name string, q Queue) (Res
 	if err != nil {
 		return r, err
 	}
-	var jobs []int64
-	for _, p := range parts {
-		if p.JobID != 0 {
-			jobs = append(jobs, p.JobID)
-		}
-	}
+	jobs := partitionJobs(parts)
 	a := &action{h: h, id: prev.ID, started: prev.StartedAt}
 	text := fmt.Sprintf("update %s cancelled by %s on %s: %v", lbl, h.opts.User, h.opts.Hostname, ErrInterrupted)
 	ended, err := h.stopDistributed(ctx, a, t.Index, n, jobs, q, text)

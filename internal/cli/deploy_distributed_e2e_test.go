@@ -3,7 +3,6 @@
 package cli_test
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"strings"
@@ -79,20 +78,14 @@ func TestDeployDistributedWorkerKilled(t *testing.T) {
 	conn := registryConn(t, dsn)
 	workers := []*workerProc{startWorker(t, b, "w0"), startWorker(t, b, "w1"), startWorker(t, b, "w2")}
 
-	dep := b.cmd("deploy", "movies", "--distributed", "--partitions", "6", "-o", "json")
-	var out, errb bytes.Buffer
-	dep.Stdout, dep.Stderr = &out, &errb
-	if err := dep.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dep.Process.Kill() })
+	dep := b.start(t, "deploy", "movies", "--distributed", "--partitions", "6", "-o", "json")
 	waitFor(t, time.Minute, "w0 takes a job", func() bool { return strings.Contains(workers[0].output(t), "attempt 1 of") })
 	time.Sleep(1500 * time.Millisecond)
 	if err := workers[0].cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	if code, took := waitExit(t, dep, 3*time.Minute); code != 0 {
-		t.Fatalf("deploy --distributed exited %d after %s: %s %s", code, took, out.String(), errb.String())
+	if code, took := waitExit(t, dep.cmd, 3*time.Minute); code != 0 {
+		t.Fatalf("deploy --distributed exited %d after %s: %s %s", code, took, dep.out.String(), dep.stderr.String())
 	}
 	checkDeployed(t, b, slowN)
 	fills := distributedFills(t, conn)
@@ -105,8 +98,8 @@ func TestDeployDistributedWorkerKilled(t *testing.T) {
 	if log := actionLog(t, b, fills[0].ID); !strings.Contains(log, "which stopped without ending it") {
 		t.Errorf("no rescued job in the distributed update's log:\n%s", log)
 	}
-	if !strings.Contains(errb.String(), "deploy movies-1: gate:") || !strings.Contains(errb.String(), "6,000 in the index, 6,000 in the source") {
-		t.Errorf("the deploy's steps on stderr do not show the count gate of %d documents:\n%s", slowN, errb.String())
+	if !strings.Contains(dep.stderr.String(), "deploy movies-1: gate:") || !strings.Contains(dep.stderr.String(), "6,000 in the index, 6,000 in the source") {
+		t.Errorf("the deploy's steps on stderr do not show the count gate of %d documents:\n%s", slowN, dep.stderr.String())
 	}
 }
 
@@ -137,13 +130,7 @@ func TestDeployDistributedResume(t *testing.T) {
 			for i := range 3 {
 				workers = append(workers, startWorker(t, b, fmt.Sprintf("w%d", i)))
 			}
-			dep := b.cmd("deploy", "movies", "--distributed", "--partitions", "6")
-			var errb bytes.Buffer
-			dep.Stderr = &errb
-			if err := dep.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { dep.Process.Kill() })
+			dep := b.start(t, "deploy", "movies", "--distributed", "--partitions", "6")
 			var first int64
 			waitFor(t, time.Minute, "a slice of the deploy's fill is done", func() bool {
 				if fills := distributedFills(t, conn); len(fills) > 0 {
@@ -152,15 +139,14 @@ func TestDeployDistributedResume(t *testing.T) {
 				}
 				return false
 			})
-			if err := dep.Process.Signal(c.sig); err != nil {
+			if err := dep.cmd.Process.Signal(c.sig); err != nil {
 				t.Fatal(err)
 			}
-			if code, _ := waitExit(t, dep, 30*time.Second); code != c.code {
-				t.Fatalf("deploy after %s exited %d, want %d: %s", c.name, code, c.code, errb.String())
+			if code, _ := waitExit(t, dep.cmd, 30*time.Second); code != c.code {
+				t.Fatalf("deploy after %s exited %d, want %d: %s", c.name, code, c.code, dep.stderr.String())
 			}
-			resume := b.cmd("deploy", "movies", "--resume", "--distributed", "--partitions", "6", "-o", "json")
-			var out, rerr bytes.Buffer
-			resume.Stdout, resume.Stderr = &out, &rerr
+			resumeArgs := []string{"deploy", "movies", "--resume", "--distributed", "--partitions", "6", "-o", "json"}
+			var resume started
 			if c.sig == syscall.SIGKILL {
 				// The workers go on without the deploy: pause them, so that
 				// the resumed deploy finds its predecessor's fill running.
@@ -170,9 +156,7 @@ func TestDeployDistributedResume(t *testing.T) {
 				if got := engineCount(t, b, "movies-1"); got >= n {
 					t.Fatalf("the workers indexed all %d documents before the resume; the test needs them stopped earlier", got)
 				}
-				if err := resume.Start(); err != nil {
-					t.Fatal(err)
-				}
+				resume = b.start(t, resumeArgs...)
 				time.Sleep(3 * time.Second)
 				for _, w := range workers {
 					w.cmd.Process.Signal(syscall.SIGCONT)
@@ -181,13 +165,10 @@ func TestDeployDistributedResume(t *testing.T) {
 				if got := engineCount(t, b, "movies-1"); got >= n {
 					t.Fatalf("the interrupted deploy's fill indexed all %d documents; the test needs it stopped earlier", got)
 				}
-				if err := resume.Start(); err != nil {
-					t.Fatal(err)
-				}
+				resume = b.start(t, resumeArgs...)
 			}
-			t.Cleanup(func() { resume.Process.Kill() })
-			if code, took := waitExit(t, resume, 3*time.Minute); code != 0 {
-				t.Fatalf("deploy --resume --distributed exited %d after %s: %s %s", code, took, out.String(), rerr.String())
+			if code, took := waitExit(t, resume.cmd, 3*time.Minute); code != 0 {
+				t.Fatalf("deploy --resume --distributed exited %d after %s: %s %s", code, took, resume.out.String(), resume.stderr.String())
 			}
 			checkDeployed(t, b, n)
 			fills := distributedFills(t, conn)

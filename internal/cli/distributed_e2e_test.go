@@ -75,6 +75,25 @@ func startWorker(t *testing.T, b *bin, name string, extra ...string) *workerProc
 	return w
 }
 
+// started is a demhost command running in the background, its stdout
+// and stderr in buffers; the test's end kills it if it still runs.
+type started struct {
+	cmd         *exec.Cmd
+	out, stderr *bytes.Buffer
+}
+
+// start starts `demhost args...` in b's environment.
+func (b *bin) start(t *testing.T, args ...string) started {
+	t.Helper()
+	s := started{cmd: b.cmd(args...), out: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.cmd.Process.Kill() })
+	return s
+}
+
 // waitFor polls cond every 100ms until it holds or limit passes.
 func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -164,13 +183,7 @@ func TestDistributedWorkerKilled(t *testing.T) {
 	bystander := startWorker(t, &other, "other-prefix")
 	workers := []*workerProc{startWorker(t, b, "w0"), startWorker(t, b, "w1"), startWorker(t, b, "w2")}
 
-	upd := b.cmd("update", "movies", "--distributed", "--partitions", "6", "-o", "json")
-	var out, errb bytes.Buffer
-	upd.Stdout, upd.Stderr = &out, &errb
-	if err := upd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { upd.Process.Kill() })
+	upd := b.start(t, "update", "movies", "--distributed", "--partitions", "6", "-o", "json")
 	// Kill w0 once it has recorded a slice of its job but not finished it.
 	waitFor(t, time.Minute, "w0 takes a job", func() bool { return strings.Contains(workers[0].output(t), "attempt 1 of") })
 	time.Sleep(1500 * time.Millisecond)
@@ -180,9 +193,9 @@ func TestDistributedWorkerKilled(t *testing.T) {
 	if err := workers[0].cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	code, took := waitExit(t, upd, 3*time.Minute)
+	code, took := waitExit(t, upd.cmd, 3*time.Minute)
 	if code != 0 {
-		t.Fatalf("update --distributed exited %d after %s: %s %s", code, took, out.String(), errb.String())
+		t.Fatalf("update --distributed exited %d after %s: %s %s", code, took, upd.out.String(), upd.stderr.String())
 	}
 	if got := engineCount(t, b, "movies"); got != slowN {
 		t.Fatalf("_count %d, want exactly %d", got, slowN)
@@ -223,13 +236,7 @@ func TestDistributedInterruptAndResume(t *testing.T) {
 	for i := range 3 {
 		startWorker(t, b, fmt.Sprintf("w%d", i))
 	}
-	upd := b.cmd("update", "movies", "--distributed", "--partitions", "6")
-	var errb bytes.Buffer
-	upd.Stderr = &errb
-	if err := upd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { upd.Process.Kill() })
+	upd := b.start(t, "update", "movies", "--distributed", "--partitions", "6")
 	var id int64
 	waitFor(t, time.Minute, "a slice is done", func() bool {
 		var hist []jsonActionFull
@@ -240,11 +247,11 @@ func TestDistributedInterruptAndResume(t *testing.T) {
 		}
 		return false
 	})
-	if err := upd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := upd.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	if code, _ := waitExit(t, upd, 30*time.Second); code != 1 {
-		t.Fatalf("interrupted update exited %d, want 1: %s", code, errb.String())
+	if code, _ := waitExit(t, upd.cmd, 30*time.Second); code != 1 {
+		t.Fatalf("interrupted update exited %d, want 1: %s", code, upd.stderr.String())
 	}
 	if a := newestUpdate(t, b); a.Status != "interrupted" {
 		t.Fatalf("action %d: %s, want interrupted", a.ID, a.Status)
@@ -318,23 +325,17 @@ func TestDistributedJobGivenUp(t *testing.T) {
 	dsn, _ := testenv.PostgresSchema(t)
 	b := slowBin(t, dsn)
 	first := startWorker(t, b, "w0")
-	upd := b.cmd("update", "movies", "--distributed", "--partitions", "3", "--max-attempts", "1")
-	var errb bytes.Buffer
-	upd.Stderr = &errb
-	if err := upd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { upd.Process.Kill() })
+	upd := b.start(t, "update", "movies", "--distributed", "--partitions", "3", "--max-attempts", "1")
 	waitFor(t, time.Minute, "w0 takes a job", func() bool { return strings.Contains(first.output(t), "attempt 1 of") })
 	if err := first.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	startWorker(t, b, "w1") // its River client rescues the dead worker's job
-	if code, took := waitExit(t, upd, 2*time.Minute); code != 1 {
-		t.Fatalf("update exited %d after %s, want 1: %s", code, took, errb.String())
+	if code, took := waitExit(t, upd.cmd, 2*time.Minute); code != 1 {
+		t.Fatalf("update exited %d after %s, want 1: %s", code, took, upd.stderr.String())
 	}
-	if !strings.Contains(errb.String(), "was given up after its last attempt") || !strings.Contains(errb.String(), "--resume") {
-		t.Fatalf("stderr does not say which partition was given up and how to continue: %s", errb.String())
+	if !strings.Contains(upd.stderr.String(), "was given up after its last attempt") || !strings.Contains(upd.stderr.String(), "--resume") {
+		t.Fatalf("stderr does not say which partition was given up and how to continue: %s", upd.stderr.String())
 	}
 	if a := newestUpdate(t, b); a.Status != "failed" {
 		t.Fatalf("action %s, want failed", a.Status)
