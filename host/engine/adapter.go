@@ -19,6 +19,8 @@ type adapter struct {
 	nodes   int    // the configured URLs: how many nodes a request may try (failover.go)
 	c       client
 	probe   probeCache // what the cluster has, learnt once (capabilities.go)
+	// taskPatience is how long polls of a task may fail in a row (task.go).
+	taskPatience time.Duration
 }
 
 var _ Engine = (*adapter)(nil)

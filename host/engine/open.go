@@ -51,7 +51,8 @@ func Open(ctx context.Context, cfg Config) (Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s %s: %w", kind, redact(cfg.URLs[0]), err)
 	}
-	return &adapter{kind: kind, timeout: cfg.Timeout, url: redact(cfg.URLs[0]), nodes: len(cfg.URLs), c: c}, nil
+	return &adapter{kind: kind, timeout: cfg.Timeout, url: redact(cfg.URLs[0]), nodes: len(cfg.URLs), c: c,
+		taskPatience: taskPollPatience}, nil
 }
 
 // Probe asks each URL in turn what it is and returns what the first one

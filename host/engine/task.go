@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 )
@@ -10,9 +11,16 @@ import (
 // one request may take, so it is started with wait_for_completion=false and
 // followed through _tasks: first after taskPollFirst, so a small task ends
 // quickly, then at doubling intervals up to taskPollMax.
+//
+// A poll that fails for a reason worth retrying (a timeout, a node that
+// does not answer, 429) does not end the wait: the task goes on in the
+// cluster either way. Only when polls have failed for taskPollPatience in a
+// row is the task given up, and then cancelled, so nothing goes on copying
+// or deleting unobserved.
 const (
-	taskPollFirst = 20 * time.Millisecond
-	taskPollMax   = time.Second
+	taskPollFirst    = 20 * time.Millisecond
+	taskPollMax      = time.Second
+	taskPollPatience = 30 * time.Second
 )
 
 // taskStatus is the answer of GET _tasks/<id>: the running counts in
@@ -53,7 +61,8 @@ func (a *adapter) followTask(ctx context.Context, op, index string, start send) 
 	wait := taskPollFirst
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
-	var seen int64 // the last running count
+	var seen int64        // the last running count
+	var failing time.Time // when the current run of failed polls began
 	for {
 		select {
 		case <-ctx.Done():
@@ -65,11 +74,18 @@ func (a *adapter) followTask(ctx context.Context, op, index string, start send) 
 		timer.Reset(wait)
 		r, err := a.call(ctx, op, index, func(ctx context.Context) raw { return a.c.getTask(ctx, st.Task) })
 		if err != nil {
-			if ctx.Err() != nil {
-				a.stopTask(ctx, op, index, st.Task)
+			if ctx.Err() == nil && retryable(err) {
+				if failing.IsZero() {
+					failing = time.Now()
+				}
+				if time.Since(failing) < a.taskPatience {
+					continue
+				}
 			}
+			a.stopTask(ctx, op, index, st.Task)
 			return seen, err
 		}
+		failing = time.Time{}
 		var ts taskStatus
 		if err := decode(r, &ts); err != nil {
 			return seen, err
@@ -91,4 +107,10 @@ func (a *adapter) followTask(ctx context.Context, op, index string, start send) 
 // stopTask asks the cluster to cancel the task, even though ctx has ended.
 func (a *adapter) stopTask(ctx context.Context, op, index, id string) {
 	_ = a.done(context.WithoutCancel(ctx), op, index, func(ctx context.Context) raw { return a.c.cancelTask(ctx, id) })
+}
+
+// retryable tells a failure that may pass (no answer in time, a node down,
+// 5xx, 429) from one that will not.
+func retryable(err error) bool {
+	return errors.Is(err, ErrUnavailable) || errors.Is(err, ErrTooManyRequests)
 }

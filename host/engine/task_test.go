@@ -48,20 +48,25 @@ func TestLongTasks(t *testing.T) {
 				t.Fatal(err)
 			}
 
+			// Short enough that the reindex outlives it many times over,
+			// long enough that the request starting the task (which cannot
+			// be retried: it might start a second one) gets its answer on a
+			// loaded CI machine.
+			const timeout = 250 * time.Millisecond
 			rec := &recorder{next: http.DefaultTransport}
 			short, err := engine.Open(ctx, engine.Config{
-				URLs: []string{te.URL}, Kind: kind, Transport: rec, Timeout: 100 * time.Millisecond})
+				URLs: []string{te.URL}, Kind: kind, Transport: rec, Timeout: timeout})
 			if err != nil {
 				t.Fatal(err)
 			}
 			// The capability probe (once per engine) is two requests, each
-			// bounded by the 100ms timeout: done first, and retried on a
+			// bounded by the short timeout: done first, and retried on a
 			// busy machine, so the subtests time the task alone.
 			for try := 0; ; try++ {
 				if _, err := short.Capabilities(ctx); err == nil {
 					break
 				} else if try == 20 {
-					t.Fatalf("probe capabilities with a 100ms timeout: %v", err)
+					t.Fatalf("probe capabilities with a %s timeout: %v", timeout, err)
 				}
 			}
 			probed := rec.count()
@@ -70,7 +75,10 @@ func TestLongTasks(t *testing.T) {
 				start := time.Now()
 				got, err := short.Reindex(testenv.Context(t), src, dst)
 				if err != nil || got != n {
-					t.Fatalf("Reindex with a 100ms request timeout = %d, %v; want %d", got, err, n)
+					t.Fatalf("Reindex with a %s request timeout = %d, %v; want %d", timeout, got, err, n)
+				}
+				if took := time.Since(start); took < 2*timeout {
+					t.Errorf("the reindex took %s: too short to show it outlives a %s request timeout", took, timeout)
 				}
 				polled := 0
 				for _, r := range rec.since(probed) {
