@@ -34,6 +34,10 @@ type Suspect struct {
 	// by position (i % Partitions, as the movies plugin does) and builds
 	// each body from one partition, as demhost's streams do.
 	Partitions int
+	// Ranges deals the partitions as contiguous ranges (partition k holds
+	// the k-th of Partitions runs of neighbouring documents), as the
+	// movies plugin and sqltable's keyset paging partition a source.
+	Ranges bool
 	// Batch replaces the documents per request when not 0.
 	Batch int
 	// Gzip sends gzipped bodies (compressed before the timer) and
@@ -66,6 +70,7 @@ var Suspects = []Suspect{
 	{Name: "fp-status", What: "filter_path=errors,items.*.error,items.*.status", FilterPath: "errors,items.*.error,items.*.status"},
 	{Name: "fp-none", What: "no filter_path: the whole answer", FilterPath: ""},
 	{Name: "ids-2parts", What: "each body from one of 2 partitions (ids i%2), as demhost's 2 streams", FilterPath: ceilingFilterPath, Partitions: 2},
+	{Name: "ids-2ranges", What: "each body from one of 2 contiguous halves of the ids, as demhost's 2 streams send them now", FilterPath: ceilingFilterPath, Partitions: 2, Ranges: true},
 	{Name: "batch-250", What: "250 docs per request", FilterPath: ceilingFilterPath, Batch: 250},
 	{Name: "batch-4000", What: "4,000 docs per request", FilterPath: ceilingFilterPath, Batch: 4000},
 	{Name: "gzip", What: "gzipped bodies and answers", FilterPath: ceilingFilterPath, Gzip: true},
@@ -97,8 +102,12 @@ func suspectBodies(docs []Doc, batch int, s Suspect) [][]byte {
 	parts := make([][][]byte, s.Partitions)
 	for k := range parts {
 		var mine []Doc
-		for i := k; i < len(docs); i += s.Partitions {
-			mine = append(mine, docs[i])
+		if s.Ranges {
+			mine = docs[k*len(docs)/s.Partitions : (k+1)*len(docs)/s.Partitions]
+		} else {
+			for i := k; i < len(docs); i += s.Partitions {
+				mine = append(mine, docs[i])
+			}
 		}
 		parts[k] = BuildBulkBodies(mine, batch)
 	}

@@ -41,7 +41,7 @@ type Source struct {
 	mappings json.RawMessage
 
 	plansMu sync.Mutex
-	plans   map[int]*splitPlan // split points by partition count; see partition.go
+	plans   map[planKey]*splitPlan // split points by update; see partition.go
 
 	onQuery func(sql string, args []any) // sees every data statement; for tests
 }

@@ -93,7 +93,7 @@ func (q *query) sql(lower, upper *string, paged bool) (string, []any) {
 	return sql, args
 }
 
-// Stream reads partition k of n: the ids in the partition's range (see
+// Stream reads partition k of n: the ids in the partition's ranges (see
 // partition.go), or with paging: blocks its chunks of the table's blocks
 // (see blocks.go). With keyset paging it reads pages ordered by the id,
 // each page `id > last AND id <= upper ORDER BY id LIMIT page_size`,
@@ -126,14 +126,11 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 	if s.cfg.Paging == PagingBlocks {
 		return s.streamBlocks(ctx, conn, s.newQuery(req), req.Partition, n, w)
 	}
-	sp, release, err := s.acquireSpan(ctx, conn, req.Partition, n)
+	plan, release, err := s.acquirePlan(ctx, conn, n, req.Since)
 	if err != nil {
 		return err
 	}
 	defer release()
-	if sp.empty {
-		return nil
-	}
 	q := s.newQuery(req)
 	paged := s.cfg.Paging != PagingOff
 	if paged {
@@ -146,8 +143,13 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 		}
 	}
 	if s.cfg.Paging == PagingAuto {
-		sql, args := q.sql(sp.lower, sp.upper, true)
-		if paged, err = s.pagesUseIndex(ctx, conn, sql, args); err != nil {
+		// Decided once per plan, on the first range, for all its streams.
+		paged, err = plan.decidePaging(func() (bool, error) {
+			first := plan.rangeSpan(0)
+			sql, args := q.sql(first.lower, first.upper, true)
+			return s.pagesUseIndex(ctx, conn, sql, args)
+		})
+		if err != nil {
 			return err
 		}
 		if !paged {
@@ -156,6 +158,17 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 			}
 		}
 	}
+	for _, sp := range plan.spans(req.Partition, paged) {
+		if err := s.readSpan(ctx, conn, q, sp, paged, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readSpan reads one id range: in keyset pages when paged, else in one
+// statement.
+func (s *Source) readSpan(ctx context.Context, conn *pgx.Conn, q *query, sp span, paged bool, w sdk.Writer) error {
 	if !paged {
 		sql, args := q.sql(sp.lower, sp.upper, false)
 		_, _, err := s.read(ctx, conn, sql, args, w)
