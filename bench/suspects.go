@@ -51,6 +51,10 @@ type Suspect struct {
 	// Go clients (and so demhost) send application/json, D and Python
 	// application/x-ndjson.
 	ContentType string
+	// ClientWork is CPU the client spends before each request, copying
+	// the body over and over, as demhost's and esutil's processes build
+	// each body while the other request is in flight. 0: none.
+	ClientWork time.Duration
 	// Settle keeps the timer running after the final refresh until the
 	// engine reports no merge running, so merges the load left behind
 	// are counted.
@@ -77,6 +81,8 @@ var Suspects = []Suspect{
 	{Name: "refresh-off", What: "refresh off during the load, one refresh, settings restored", FilterPath: ceilingFilterPath, RefreshOff: true},
 	{Name: "settle", What: "timer runs on until no merge is running after the final refresh", FilterPath: ceilingFilterPath, Settle: true},
 	{Name: "ctype-json", What: "Content-Type: application/json, as the Go clients send bulk bodies", FilterPath: ceilingFilterPath, ContentType: "application/json"},
+	{Name: "client-3ms", What: "3.5 ms of client CPU (copying the body) before each request of 1,000: what demhost's processes spend per request", FilterPath: ceilingFilterPath, ClientWork: 3500 * time.Microsecond},
+	{Name: "client-9ms", What: "9 ms of client CPU before each request of 1,000: what opensearchutil spends", FilterPath: ceilingFilterPath, ClientWork: 9 * time.Millisecond},
 	{Name: "refresh-off-settle", What: "refresh-off, and the timer runs on until merges end", FilterPath: ceilingFilterPath, RefreshOff: true, Settle: true},
 }
 
@@ -126,6 +132,18 @@ func suspectBodies(docs []Doc, batch int, s Suspect) [][]byte {
 	}
 }
 
+// busyCopy copies body into scratch until d of this thread's time has
+// passed, and returns scratch for the next call.
+func busyCopy(scratch, body []byte, d time.Duration) []byte {
+	if d <= 0 {
+		return scratch
+	}
+	for start := time.Now(); time.Since(start) < d; {
+		scratch = append(scratch[:0], body...)
+	}
+	return scratch
+}
+
 func gzipped(b []byte) []byte {
 	var out bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&out, gzip.BestSpeed)
@@ -173,11 +191,13 @@ func RunSuspect(ctx context.Context, cfg ChildConfig, s Suspect) (Report, error)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				var scratch []byte
 				for {
 					i := int(next.Add(1) - 1)
 					if i >= len(bodies) {
 						return
 					}
+					scratch = busyCopy(scratch, bodies[i], s.ClientWork)
 					if err := postBulk(ctx, client, endpoint, bodies[i], s.Gzip, s.ContentType); err != nil {
 						errs <- err
 						return

@@ -42,7 +42,13 @@ const (
 
 // PartitionJob is one partition of a distributed update: what a Queue
 // enqueues and a worker hands to RunPartition. Stream partition
-// Partition*Slices+s of Partitions*Slices is its slice s.
+// Partition*Slices+s of Partitions*Slices is its slice s: a source's
+// partitions are contiguous runs of its ids, so a job reads one run of
+// neighbouring ids, slice after slice, and the jobs running at once (taken
+// in order) read neighbouring runs. (Slice-major, s*Partitions+Partition,
+// was measured: each pair of jobs then sweeps the whole id space again,
+// and an engine pays for ids below its newer segments, see subPartitions:
+// 1.06-1.10x the plain update's engine CPU per document.)
 type PartitionJob struct {
 	ActionID   int64     `json:"action_id"`
 	Env        string    `json:"env"`

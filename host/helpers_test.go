@@ -38,6 +38,8 @@ type testSource struct {
 	// stream (counting from 1) with that n.
 	onWrite func(n int)
 	written int
+	// asked records the partitions streams asked for, "k/n", in order.
+	asked []string
 }
 
 func newTestSource(index string, n int) *testSource {
@@ -89,6 +91,7 @@ func (s *testSource) Describe(context.Context, *sdk.DescribeRequest) (*sdk.Descr
 
 func (s *testSource) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Writer) error {
 	s.mu.Lock()
+	s.asked = append(s.asked, fmt.Sprintf("%d/%d", req.Partition, req.Partitions))
 	docs := append([]testDoc(nil), s.docs...)
 	s.mu.Unlock()
 	for _, d := range docs {

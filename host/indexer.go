@@ -148,6 +148,10 @@ func (ix *indexer) run(ctx context.Context, src Source, req sdk.StreamRequest, n
 	stopAfter := context.AfterFunc(ctx, stopReading)
 	defer stopAfter()
 
+	subs := 1
+	if n > 1 {
+		subs = subPartitions
+	}
 	streams := make([]*stream, n)
 	var readers sync.WaitGroup
 	for k := range n {
@@ -157,7 +161,7 @@ func (ix *indexer) run(ctx context.Context, src Source, req sdk.StreamRequest, n
 			defer readers.Done()
 			r := req
 			r.Partition, r.Partitions = k, n
-			return ix.read(gctx, readCtx, src, &r, streams[k])
+			return ix.read(gctx, readCtx, src, &r, streams[k], subs)
 		})
 	}
 	for range ix.cfg.Workers {
@@ -179,37 +183,26 @@ func (ix *indexer) run(ctx context.Context, src Source, req sdk.StreamRequest, n
 	return g.Wait()
 }
 
-// read streams one partition into st's buffers.
-func (ix *indexer) read(gctx, readCtx context.Context, src Source, req *sdk.StreamRequest, st *stream) error {
-	err := src.Stream(readCtx, req, func(b *sdk.Batch) error {
-		if err := readCtx.Err(); err != nil {
-			return err
-		}
-		st.mu.Lock()
-		defer st.mu.Unlock()
-		for i := range b.Docs {
-			if b.Docs[i].Op == sdk.OpSkip {
-				ix.skip(b.Docs[i].ID, string(b.Docs[i].Source))
-				continue
-			}
-			if st.buf == nil {
-				buf, err := ix.acquire(gctx)
-				if err != nil {
-					return err
-				}
-				st.buf = buf
-			}
-			st.buf.add(&b.Docs[i])
-			if st.buf.len() == 1 {
-				st.buf.first = time.Now()
-			}
-			if st.buf.len() >= ix.cfg.BatchSize || len(st.buf.body) >= ix.cfg.FlushBytes {
-				ix.send <- st.buf // never blocks: send holds the whole pool
-				st.buf = nil
-			}
-		}
-		return nil
-	})
+// subPartitions is how many of the source's partitions each of several
+// streams reads, one after the other: stream k of n reads partitions k,
+// n+k, 2n+k… of n*subPartitions. A source's partition is a contiguous run
+// of its ids (sdk.StreamRequest), so the n streams move through the ids
+// side by side, and the documents in flight at any time have neighbouring
+// ids. An engine pays for ids far apart: it looks each explicit id up in
+// every segment whose id range surrounds it, and two streams reading one
+// contiguous half each cost OpenSearch 9-14% more CPU per document (the
+// bench's ids-2ranges suspect).
+const subPartitions = 16
+
+// read streams partition req.Partition of req.Partitions into st's
+// buffers: its subs sub-partitions in turn (see subPartitions).
+func (ix *indexer) read(gctx, readCtx context.Context, src Source, req *sdk.StreamRequest, st *stream, subs int) error {
+	k, n := req.Partition, req.Partitions
+	var err error
+	for j := 0; j < subs && err == nil && readCtx.Err() == nil; j++ {
+		req.Partition, req.Partitions = j*n+k, n*subs
+		err = src.Stream(readCtx, req, func(b *sdk.Batch) error { return ix.take(gctx, readCtx, st, b) })
+	}
 	st.mu.Lock()
 	if st.buf != nil {
 		if st.buf.len() > 0 {
@@ -231,6 +224,38 @@ func (ix *indexer) read(gctx, readCtx context.Context, src Source, req *sdk.Stre
 		return fmt.Errorf("read %s (partition %d of %d) from source %s: %w",
 			req.Index, req.Partition+1, req.Partitions, src.Name(), err)
 	}
+}
+
+// take adds one batch of a stream to st's buffers, handing full ones to
+// the senders.
+func (ix *indexer) take(gctx, readCtx context.Context, st *stream, b *sdk.Batch) error {
+	if err := readCtx.Err(); err != nil {
+		return err
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for i := range b.Docs {
+		if b.Docs[i].Op == sdk.OpSkip {
+			ix.skip(b.Docs[i].ID, string(b.Docs[i].Source))
+			continue
+		}
+		if st.buf == nil {
+			buf, err := ix.acquire(gctx)
+			if err != nil {
+				return err
+			}
+			st.buf = buf
+		}
+		st.buf.add(&b.Docs[i])
+		if st.buf.len() == 1 {
+			st.buf.first = time.Now()
+		}
+		if st.buf.len() >= ix.cfg.BatchSize || len(st.buf.body) >= ix.cfg.FlushBytes {
+			ix.send <- st.buf // never blocks: send holds the whole pool
+			st.buf = nil
+		}
+	}
+	return nil
 }
 
 // acquire takes a buffer from the pool, creating one while fewer than

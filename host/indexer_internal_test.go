@@ -95,7 +95,9 @@ func (f *fakeBulk) Bulk(ctx context.Context, index string, body []byte) (engine.
 	return res, nil
 }
 
-// genSource streams n documents per partition, in batches of batch.
+// genSource streams n documents per stream of the host, in batches of
+// batch: with several streams, a stream's n are spread over its
+// subPartitions partitions, as a real source's would be.
 type genSource struct {
 	n, batch int
 	del      func(i int) bool
@@ -112,17 +114,23 @@ func (g *genSource) Stream(ctx context.Context, req *sdk.StreamRequest, fn func(
 	src := []byte(`{"title":"The Third Man","year":1949,"directors":["Carol Reed"],"cast":["Joseph Cotten","Alida Valli","Orson Welles","Trevor Howard"],"genres":["film-noir","thriller"],"runtime":104,"country":"United Kingdom","language":"English","rating":8.1}`)
 	b := &sdk.Batch{Docs: make([]sdk.Doc, 0, g.batch)}
 	var id []byte
-	for i := range g.n {
+	stream, lo, hi := req.Partition, 0, g.n
+	if req.Partitions > 1 {
+		streams := req.Partitions / subPartitions
+		j := req.Partition / streams
+		stream, lo, hi = req.Partition%streams, j*g.n/subPartitions, (j+1)*g.n/subPartitions
+	}
+	for i := lo; i < hi; i++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		id = fmt.Appendf(id[:0], "p%d-%d", req.Partition, i)
+		id = fmt.Appendf(id[:0], "p%d-%d", stream, i)
 		d := sdk.Doc{ID: string(id), Source: src}
 		if g.del != nil && g.del(i) {
 			d.Op = sdk.OpDelete
 		}
 		b.Docs = append(b.Docs, d)
-		if len(b.Docs) == g.batch || i == g.n-1 {
+		if len(b.Docs) == g.batch || i == hi-1 {
 			if err := fn(b); err != nil {
 				return err
 			}

@@ -3,6 +3,8 @@ package host_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -205,5 +207,53 @@ func TestUpdateRecordsRunningProgress(t *testing.T) {
 	f.one(h.Update(ctx, []string{"movies"}, host.UpdateOptions{}))
 	if seen.Status != registry.ActionInProgress || seen.Indexed <= 0 || seen.Indexed > 290 {
 		t.Fatalf("action seen during the update = %s with %d indexed, want in_progress with running counts", seen.Status, seen.Indexed)
+	}
+}
+
+// TestStreamsReadPartitionsInTurn: with 2 streams, the host asks the
+// source for 16 partitions per stream and each stream reads its own in
+// turn (k, 2+k, 4+k…), so that the two move through the source's ids side
+// by side; every partition is read once and every document indexed.
+func TestStreamsReadPartitionsInTurn(t *testing.T) {
+	e := testenv.Engines(t)[0]
+	src := newTestSource("movies", 500)
+	f := newFixture(t, openEngine(t, e.URL), openSQLite(t), host.BulkConfig{Workers: 2}, src)
+	ctx, h := f.ctx, f.h
+	f.one(h.Create(ctx, []string{"movies"}, host.CreateOptions{}))
+	f.one(h.Activate(ctx, []string{"movies"}))
+	src.mu.Lock()
+	src.asked = nil
+	src.mu.Unlock()
+	r := f.one(h.Update(ctx, []string{"movies"}, host.UpdateOptions{}))
+	if r.Counts.Indexed != 500 {
+		t.Fatalf("indexed %d, want 500", r.Counts.Indexed)
+	}
+	src.mu.Lock()
+	asked := slices.Clone(src.asked)
+	src.mu.Unlock()
+	var want []string
+	for k := range 32 {
+		want = append(want, fmt.Sprintf("%d/32", k))
+	}
+	sorted := slices.Clone(asked)
+	slices.SortFunc(sorted, func(a, b string) int {
+		var x, y int
+		fmt.Sscanf(a, "%d/", &x)
+		fmt.Sscanf(b, "%d/", &y)
+		return x - y
+	})
+	if !slices.Equal(sorted, want) {
+		t.Fatalf("partitions asked for: %v; want each of 0..31 of 32 once", asked)
+	}
+	// Each stream goes up through its own: partition 2j+k comes after
+	// 2(j-1)+k.
+	at := map[string]int{}
+	for i, a := range asked {
+		at[a] = i
+	}
+	for p := 2; p < 32; p++ {
+		if at[fmt.Sprintf("%d/32", p)] < at[fmt.Sprintf("%d/32", p-2)] {
+			t.Fatalf("partition %d was asked for before %d: %v", p, p-2, asked)
+		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"reflect"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
@@ -255,38 +254,3 @@ func BenchmarkAppendJSON(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 	b.SetBytes(int64(bytes / b.N))
 }
-
-// Partitions deal blocks of neighbouring positions in turn: concurrent
-// streams stay close to one another in the id space (an engine pays for
-// ids far apart, see PartitionPositions), and no partition of a small
-// source is left empty.
-func TestPartitionsStayNearEachOther(t *testing.T) {
-	t.Parallel()
-	for _, tt := range []struct{ count, n, block int }{
-		{1_000_000, 2, 1000}, {1_000_000, 96, 651}, {100, 3, 2}, {5, 8, 1},
-	} {
-		var parts [][]int
-		for k := range tt.n {
-			parts = append(parts, slices.Collect(movies.PartitionPositions(tt.count, k, tt.n)))
-		}
-		for k, p := range parts {
-			if len(p) == 0 && k < tt.count {
-				t.Errorf("%d items in %d: partition %d is empty", tt.count, tt.n, k)
-				continue
-			}
-			// The j-th position of every partition lies within one
-			// round of blocks of the j-th position of partition 0.
-			for j := 0; j < len(p); j += 97 {
-				if j < len(parts[0]) && abs(p[j]-parts[0][j]) >= tt.n*tt.block {
-					t.Fatalf("%d items in %d: position %d of partition %d is %d, of partition 0 %d: further apart than a round of blocks of %d",
-						tt.count, tt.n, j, k, p[j], parts[0][j], tt.block)
-				}
-				if j > 0 && p[j] <= p[j-97] {
-					t.Fatalf("%d items in %d: partition %d goes back from %d to %d", tt.count, tt.n, k, p[j-97], p[j])
-				}
-			}
-		}
-	}
-}
-
-func abs(x int) int { return max(x, -x) }

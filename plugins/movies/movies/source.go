@@ -121,7 +121,8 @@ func (s *Source) settings() json.RawMessage {
 	return json.RawMessage(fmt.Sprintf(`{"number_of_shards": %d, "number_of_replicas": %d}`, shards, replicas))
 }
 
-// Stream writes partition k of n: the movies at PartitionPositions. Since is ignored: the data never changes, so
+// Stream writes partition k of n: the movies of one contiguous range of
+// positions (PartitionRange). Since is ignored: the data never changes, so
 // every stream sends everything.
 func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Writer) error {
 	if req.Index != s.cfg.Index {
@@ -133,7 +134,8 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 	}
 	sent := 0
 	if s.cfg.Synthetic == 0 {
-		for i := range PartitionPositions(len(s.fixture), k, n) {
+		lo, hi := PartitionRange(len(s.fixture), k, n)
+		for i := lo; i < hi; i++ {
 			if err := s.write(ctx, w, &sent, sdk.Doc{ID: s.ids[i], Source: s.fixture[i]}); err != nil {
 				return err
 			}

@@ -10,27 +10,17 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Partitions are made of ranges of the id column, in its own order (its
-// type's comparison and the column's collation): R-1 sorted split points
-// cut the ids into R ranges, range r holding the ids in
-// (splits[r-1], splits[r]], the first one with no lower bound and the last
-// one with no upper bound. Any sorted split points make the ranges
+// Partitions are ranges of the id column, in its own order (its type's
+// comparison and the column's collation): partition k of n reads the ids
+// in (splits[k-1], splits[k]], the first one has no lower bound and the
+// last one no upper bound. Any sorted split points make the partitions
 // disjoint and together complete, so the split points only decide the
 // balance; what matters for correctness is that the n streams of one
-// update use the same ones and deal them the same way. They are therefore
-// computed once per update (partition count and since) and shared by the
-// streams of this process (see acquirePlan), with the paging decision.
-//
-// Read in keyset pages, there are about rangesPerPartition ranges per
-// partition, dealt in turn (range r belongs to partition r mod n): the n
-// streams move through the ids side by side, so the documents in flight
-// at any time have neighbouring ids. An engine pays for ids far apart: it
-// looks each explicit id up in every segment whose smallest and largest
-// ids surround it, and ids that move up together skip the older segments
-// (the bench's ids-2ranges suspect: bodies from two far-apart halves cost
-// OpenSearch 1.14x the CPU per document of ids in order). Read in one
-// statement per partition (paging off, or a page that would sort), a
-// partition is one contiguous run of ranges: each statement scans.
+// update use the same ones. They are therefore computed once per update
+// (partition count and since) and shared by the streams of this process
+// (see acquirePlan), with the paging decision. Contiguous ranges are what
+// sdk.StreamRequest asks for: the host reads several partitions per
+// stream in turn, so that its streams move through the ids side by side.
 //
 // Where the split points come from, cheapest first:
 //   - the id column's histogram in pg_stats (what ANALYZE, or autovacuum,
@@ -46,17 +36,12 @@ import (
 // when the table has no statistics.
 const sampleBlocks = 1000
 
-// rangesPerPartition is how many id ranges a keyset-paged partition
-// reads in turn with the other partitions' (fewer when the histogram has
-// fewer bounds, so that partitions stay balanced).
-const rangesPerPartition = 16
-
 // planReuse is how long split points outlive the last stream that used
 // them. The streams of one update start together, so they always share
 // one plan; a later update after a pause gets fresh split points.
 const planReuse = time.Minute
 
-// span is one id range; a nil bound is unbounded.
+// span is one partition's id range; a nil bound is unbounded.
 type span struct {
 	lower, upper *string
 }
@@ -71,7 +56,7 @@ type planKey struct {
 // partitions are read in keyset pages, shared by the streams that use it.
 type splitPlan struct {
 	n        int
-	splits   []string // R-1 split points of R ranges
+	splits   []string // at most n-1
 	from     string   // where the split points came from, for the log
 	active   int      // streams using it now
 	lastUsed time.Time
@@ -81,35 +66,21 @@ type splitPlan struct {
 	paged    bool
 }
 
-// rangeSpan is range r of the plan's R.
-func (p *splitPlan) rangeSpan(r int) span {
+// span returns partition k's range; false when it is empty (past the
+// last split point).
+func (p *splitPlan) span(k int) (span, bool) {
+	m := len(p.splits)
+	if k > m {
+		return span{}, false
+	}
 	var sp span
-	if r > 0 {
-		sp.lower = &p.splits[r-1]
+	if k > 0 {
+		sp.lower = &p.splits[k-1]
 	}
-	if r < len(p.splits) {
-		sp.upper = &p.splits[r]
+	if k < m {
+		sp.upper = &p.splits[k]
 	}
-	return sp
-}
-
-// spans returns partition k's ranges: dealt in turn when paged, one
-// contiguous run otherwise. None means the partition is empty.
-func (p *splitPlan) spans(k int, paged bool) []span {
-	ranges := len(p.splits) + 1
-	if paged {
-		var out []span
-		for r := k; r < ranges; r += p.n {
-			out = append(out, p.rangeSpan(r))
-		}
-		return out
-	}
-	lo, hi := k*ranges/p.n, (k+1)*ranges/p.n
-	if lo == hi {
-		return nil
-	}
-	sp := span{lower: p.rangeSpan(lo).lower, upper: p.rangeSpan(hi - 1).upper}
-	return []span{sp}
+	return sp, true
 }
 
 // decidePaging returns whether the plan's partitions are read in keyset
@@ -151,18 +122,14 @@ func (s *Source) acquirePlan(ctx context.Context, conn *pgx.Conn, n int, since t
 	key := planKey{n: n, since: since.UTC().Format(time.RFC3339Nano)}
 	p := s.plans[key]
 	if p == nil {
-		ranges := n * rangesPerPartition
-		if s.cfg.Paging == PagingOff {
-			ranges = n
-		}
-		splits, from, err := s.splitPoints(ctx, conn, n, ranges)
+		splits, from, err := s.splitPoints(ctx, conn, n)
 		if err != nil {
 			return nil, nil, err
 		}
 		p = &splitPlan{n: n, splits: splits, from: from}
 		s.plans[key] = p
 		s.log.Debug("sqltable: partition split points", "index", s.cfg.Index, "partitions", n,
-			"ranges", len(splits)+1, "from", from)
+			"splits", len(splits), "from", from)
 	}
 	p.active++
 	p.lastUsed = time.Now()
@@ -175,22 +142,16 @@ func (s *Source) acquirePlan(ctx context.Context, conn *pgx.Conn, n int, since t
 	return p, release, nil
 }
 
-// splitPoints computes at most ranges-1 sorted, distinct split points of
-// the id column, for n partitions: from a histogram, at most as many
-// ranges as a multiple of n its bounds allow, so that partitions get
-// equal numbers of ranges.
-func (s *Source) splitPoints(ctx context.Context, conn *pgx.Conn, n, ranges int) ([]string, string, error) {
+// splitPoints computes at most n-1 sorted, distinct split points of the
+// id column.
+func (s *Source) splitPoints(ctx context.Context, conn *pgx.Conn, n int) ([]string, string, error) {
 	hist, err := s.histogram(ctx, conn)
 	if err != nil {
 		return nil, "", err
 	}
 	if len(hist) >= 2 {
-		if per := (len(hist) - 1) / n; ranges > n && per*n < ranges {
-			ranges = n * max(per, 1)
-		}
-		return pickSplits(hist, ranges), "pg_stats histogram", nil
+		return pickSplits(hist, n), "pg_stats histogram", nil
 	}
-	n = ranges
 	id := "t." + quoteIdent(s.idCol.Name)
 	from := s.rel.Quoted + " t"
 	what := "every row"

@@ -2,7 +2,6 @@ package sqltable_test
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -234,44 +233,5 @@ func TestPagingFollowsThePlan(t *testing.T) {
 				t.Fatalf("%d statements for %d rows in pages of 500", len(sqls), tt.rows)
 			}
 		})
-	}
-}
-
-// TestKeysetPartitionsMoveSideBySide: read in keyset pages, partitions are
-// id ranges dealt in turn, so two streams send neighbouring ids at the
-// same time (an engine pays for ids far apart, see partition.go); read in
-// one statement each (paging off), a partition is one contiguous run.
-func TestKeysetPartitionsMoveSideBySide(t *testing.T) {
-	t.Parallel()
-	d := newDB(t)
-	table := d.schema + ".side"
-	d.exec(t, `CREATE TABLE `+table+` (id bigint PRIMARY KEY, n int)`)
-	d.exec(t, `INSERT INTO `+table+` SELECT g, g FROM generate_series(1, 20000) g`)
-	d.exec(t, `ANALYZE `+table)
-	for _, tt := range []struct {
-		paging string
-		lo, hi int64 // where partition 1 of 2 starts
-	}{
-		{"keyset", 1, 20000 / 10}, // its first range is the 2nd of about 32
-		{"auto", 1, 20000 / 10},
-		{"off", 20000/2 - 1000, 20000/2 + 1000},
-	} {
-		s := d.mustSource(t, map[string]any{"table": table, "index": "side", "id_column": "id", "paging": tt.paging})
-		var parts [2][]int64
-		for k := range 2 {
-			for _, doc := range stream(t, s, &sdk.StreamRequest{Index: "side", Partition: k, Partitions: 2}) {
-				id, err := strconv.ParseInt(doc.ID, 10, 64)
-				if err != nil {
-					t.Fatal(err)
-				}
-				parts[k] = append(parts[k], id)
-			}
-		}
-		if len(parts[0])+len(parts[1]) != 20000 || len(parts[0]) < 8000 || len(parts[1]) < 8000 {
-			t.Fatalf("paging %s: partitions of %d and %d rows, want about 10000 each", tt.paging, len(parts[0]), len(parts[1]))
-		}
-		if first := parts[1][0]; first < tt.lo || first > tt.hi {
-			t.Errorf("paging %s: partition 1 of 2 starts at id %d, want %d..%d", tt.paging, first, tt.lo, tt.hi)
-		}
 	}
 }

@@ -93,7 +93,7 @@ func (q *query) sql(lower, upper *string, paged bool) (string, []any) {
 	return sql, args
 }
 
-// Stream reads partition k of n: the ids in the partition's ranges (see
+// Stream reads partition k of n: the ids in the partition's range (see
 // partition.go), or with paging: blocks its chunks of the table's blocks
 // (see blocks.go). With keyset paging it reads pages ordered by the id,
 // each page `id > last AND id <= upper ORDER BY id LIMIT page_size`,
@@ -143,9 +143,10 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 		}
 	}
 	if s.cfg.Paging == PagingAuto {
-		// Decided once per plan, on the first range, for all its streams.
+		// Decided once per plan, on the first partition, for all its
+		// streams.
 		paged, err = plan.decidePaging(func() (bool, error) {
-			first := plan.rangeSpan(0)
+			first, _ := plan.span(0)
 			sql, args := q.sql(first.lower, first.upper, true)
 			return s.pagesUseIndex(ctx, conn, sql, args)
 		})
@@ -158,12 +159,11 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 			}
 		}
 	}
-	for _, sp := range plan.spans(req.Partition, paged) {
-		if err := s.readSpan(ctx, conn, q, sp, paged, w); err != nil {
-			return err
-		}
+	sp, ok := plan.span(req.Partition)
+	if !ok {
+		return nil
 	}
-	return nil
+	return s.readSpan(ctx, conn, q, sp, paged, w)
 }
 
 // readSpan reads one id range: in keyset pages when paged, else in one
