@@ -192,7 +192,7 @@ func (ix *indexer) run(ctx context.Context, src Source, req sdk.StreamRequest, n
 // every segment whose id range surrounds it, and two streams reading one
 // contiguous half each cost OpenSearch 9-14% more CPU per document (the
 // bench's ids-2ranges suspect).
-const subPartitions = 16
+const subPartitions = sdk.HostSubPartitions
 
 // read streams partition req.Partition of req.Partitions into st's
 // buffers: its subs sub-partitions in turn (see subPartitions).

@@ -84,6 +84,10 @@ type DescribeResponse struct {
 	Indexes []IndexSpec
 }
 
+// HostSubPartitions is how many partitions per stream the host asks a
+// source for when it reads with several streams (see StreamRequest).
+const HostSubPartitions = 16
+
 // StreamRequest asks for the documents of one index.
 type StreamRequest struct {
 	Index string
@@ -98,9 +102,11 @@ type StreamRequest struct {
 	// n, which spreads each bulk request's ids over the whole id space: an
 	// engine looks every explicit id up in each segment whose id range
 	// surrounds it, and scattered ids cost it 7-10% more CPU per document).
-	// The host asks a source with several streams for 16 partitions per
-	// stream and reads them in turn (k, n+k, 2n+k…), so that its streams
-	// move through the ids side by side.
+	// The host asks a source with n streams for HostSubPartitions
+	// partitions per stream and each stream reads its own in turn (k,
+	// n+k, 2n+k…), so that the streams move through the ids side by side.
+	// A source whose partitions each cost a scan may hold all of stream
+	// k's documents in partition k and leave the others empty.
 	Partition  int
 	Partitions int
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	sdk "github.com/demhost/demhost/plugin-sdk"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -79,6 +80,36 @@ func (p *splitPlan) span(k int) (span, bool) {
 	}
 	if k < m {
 		sp.upper = &p.splits[k]
+	}
+	return sp, true
+}
+
+// unpagedSpan returns partition k's range when each partition is read in
+// one statement, which scans the relation: with the host's
+// sdk.HostSubPartitions partitions per stream (n a multiple of it),
+// partition k < n/HostSubPartitions holds the whole contiguous run of
+// ranges its stream would read, and the others are empty, so each stream
+// scans once rather than HostSubPartitions times. Any n still gets
+// disjoint partitions that together hold every row.
+func (p *splitPlan) unpagedSpan(k int) (span, bool) {
+	if p.n <= 1 || p.n%sdk.HostSubPartitions != 0 {
+		return p.span(k)
+	}
+	streams := p.n / sdk.HostSubPartitions
+	if k >= streams {
+		return span{}, false
+	}
+	m := len(p.splits)
+	lo, hi := k*sdk.HostSubPartitions, (k+1)*sdk.HostSubPartitions // ranges [lo, hi)
+	if lo > m {
+		return span{}, false
+	}
+	var sp span
+	if lo > 0 {
+		sp.lower = &p.splits[lo-1]
+	}
+	if hi-1 < m {
+		sp.upper = &p.splits[hi-1]
 	}
 	return sp, true
 }

@@ -114,11 +114,11 @@ func TestPartitionsDisjointAndComplete(t *testing.T) {
 					}
 					s := d.mustSource(t, map[string]any{"table": read, "index": "p", "id_column": "id", "page_size": 64})
 					want := d.wantIDs(t, read)
-					for _, parts := range []int{1, 2, 5, 16} {
+					for _, parts := range []int{1, 2, 5, 16, 32} {
 						sameSet(t, fmt.Sprintf("%d partitions", parts), readAll(t, s, "p", parts), want)
 					}
-					if s.SkippedNullIDs() != 4 {
-						t.Errorf("skipped %d NULL ids over 4 reads, want 4", s.SkippedNullIDs())
+					if s.SkippedNullIDs() != 5 {
+						t.Errorf("skipped %d NULL ids over 5 reads, want 5", s.SkippedNullIDs())
 					}
 				})
 			}
@@ -233,5 +233,53 @@ func TestPagingFollowsThePlan(t *testing.T) {
 				t.Fatalf("%d statements for %d rows in pages of 500", len(sqls), tt.rows)
 			}
 		})
+	}
+}
+
+// TestUnpagedStreamScansOnce: read in one statement per partition (each a
+// scan of the relation), the host's 16 partitions per stream cost one
+// statement per stream, not 16: partition k of 16n holds stream k's whole
+// run and the other partitions are empty.
+func TestUnpagedStreamScansOnce(t *testing.T) {
+	t.Parallel()
+	d := newDB(t)
+	table := d.schema + ".unpaged"
+	d.exec(t, `CREATE TABLE `+table+` (id text, n int)`)
+	d.exec(t, `INSERT INTO `+table+` SELECT 'r' || g, g FROM generate_series(1, 5000) g`)
+	d.exec(t, `ANALYZE `+table)
+	var mu sync.Mutex
+	var sqls []string
+	hook := sqltable.WithQueryHook(func(sql string, _ []any) {
+		mu.Lock()
+		defer mu.Unlock()
+		sqls = append(sqls, sql)
+	})
+	s := d.mustSource(t, map[string]any{"table": table, "index": "u", "id_column": "id", "paging": "off"}, hook)
+	const streams = 2
+	n := streams * sdk.HostSubPartitions
+	seen := map[string]int{}
+	perStream := [streams]int{}
+	for k := range n {
+		docs := stream(t, s, &sdk.StreamRequest{Index: "u", Partition: k, Partitions: n})
+		perStream[k%streams] += len(docs)
+		for _, doc := range docs {
+			seen[doc.ID]++
+		}
+	}
+	if len(seen) != 5000 {
+		t.Fatalf("%d distinct ids, want 5000", len(seen))
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Fatalf("id %s sent %d times", id, c)
+		}
+	}
+	if len(sqls) != streams {
+		t.Errorf("%d statements for %d partitions read by %d streams, want one per stream: %v", len(sqls), n, streams, sqls)
+	}
+	for k, c := range perStream {
+		if c < 2000 {
+			t.Errorf("stream %d got %d of 5000 rows; want about half", k, c)
+		}
 	}
 }

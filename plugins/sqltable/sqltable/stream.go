@@ -160,6 +160,9 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 		}
 	}
 	sp, ok := plan.span(req.Partition)
+	if !paged {
+		sp, ok = plan.unpagedSpan(req.Partition)
+	}
 	if !ok {
 		return nil
 	}
