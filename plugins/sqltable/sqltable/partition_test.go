@@ -247,14 +247,8 @@ func TestUnpagedStreamScansOnce(t *testing.T) {
 	d.exec(t, `CREATE TABLE `+table+` (id text, n int)`)
 	d.exec(t, `INSERT INTO `+table+` SELECT 'r' || g, g FROM generate_series(1, 5000) g`)
 	d.exec(t, `ANALYZE `+table)
-	var mu sync.Mutex
-	var sqls []string
-	hook := sqltable.WithQueryHook(func(sql string, _ []any) {
-		mu.Lock()
-		defer mu.Unlock()
-		sqls = append(sqls, sql)
-	})
-	s := d.mustSource(t, map[string]any{"table": table, "index": "u", "id_column": "id", "paging": "off"}, hook)
+	var rec recorder
+	s := d.mustSource(t, map[string]any{"table": table, "index": "u", "id_column": "id", "paging": "off"}, rec.option())
 	const streams = 2
 	n := streams * sdk.HostSubPartitions
 	seen := map[string]int{}
@@ -274,8 +268,8 @@ func TestUnpagedStreamScansOnce(t *testing.T) {
 			t.Fatalf("id %s sent %d times", id, c)
 		}
 	}
-	if len(sqls) != streams {
-		t.Errorf("%d statements for %d partitions read by %d streams, want one per stream: %v", len(sqls), n, streams, sqls)
+	if ran := rec.take(); len(ran) != streams {
+		t.Errorf("%d statements for %d partitions read by %d streams, want one per stream: %v", len(ran), n, streams, ran)
 	}
 	for k, c := range perStream {
 		if c < 2000 {
