@@ -19,7 +19,11 @@ import (
 //     in_progress, records its partitions and enqueues one job each. It
 //     then waits, reporting the partitions' summed progress, until the
 //     action ends; with Detach it returns at once. While it waits it holds
-//     the index's lock; detached, nobody does.
+//     the index's lock; detached, nobody does. A source whose partitions
+//     depend on more than their numbers (sdk.Splitter: sqltable's split
+//     points) is asked for its split once, here; the split is recorded with
+//     the plan and handed to every job, so workers started hours apart
+//     read partitions that agree.
 //   - RunPartition is one job on a worker: it reads the partition as
 //     slices, one after another, recording each slice's end and counts in
 //     the registry (the partition's checkpoint), so that a job rescued
@@ -60,6 +64,10 @@ type PartitionJob struct {
 	Since      time.Time `json:"since,omitzero"` // zero: a full read
 	Workers    int       `json:"workers,omitempty"`
 	BatchSize  int       `json:"batch_size,omitempty"`
+	// Split is the source's split of the Partitions*Slices partitions,
+	// taken once when the update was planned (sdk.Splitter), so that
+	// workers started at different times read partitions that agree.
+	Split []byte `json:"split,omitempty"`
 }
 
 // Queue enqueues and cancels partition jobs (host/queue's River queue).
@@ -109,6 +117,7 @@ type distributedParams struct {
 	Resume      bool      `json:"resume,omitempty"`
 	Workers     int       `json:"workers,omitempty"`
 	BatchSize   int       `json:"batch_size,omitempty"`
+	Split       []byte    `json:"split,omitempty"` // the source's split, see PartitionJob.Split
 }
 
 // UpdateDistributed fills one version (name is an index, for its active
@@ -229,7 +238,7 @@ func (h *Host) fillDistributed(ctx context.Context, index string, n int, o Distr
 		pending = append(pending, pt)
 		jobs = append(jobs, PartitionJob{ActionID: id, Env: h.opts.Env, Index: t.Index, Version: n,
 			Partition: pt.Number, Partitions: dp.Partitions, Slices: dp.Slices, Since: dp.Since,
-			Workers: dp.Workers, BatchSize: dp.BatchSize})
+			Workers: dp.Workers, BatchSize: dp.BatchSize, Split: dp.Split})
 	}
 	recorded, _ := json.Marshal(dp)
 	var jobIDs []int64
@@ -290,6 +299,9 @@ func (h *Host) planDistributed(ctx context.Context, a *action, r *Result, index 
 		return dp, nil, err
 	}
 	dp.Since, dp.Advances = plan.since, plan.advances
+	if dp.Split, err = h.split(ctx, a, src, index, dp.Since, dp.Partitions*dp.Slices); err != nil {
+		return dp, nil, err
+	}
 	if err := h.tuneDistributed(ctx, a, v, plan.since); err != nil {
 		return dp, nil, err
 	}

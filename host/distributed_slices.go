@@ -55,7 +55,7 @@ func (h *Host) readSlices(ctx context.Context, a *action, job PartitionJob, p re
 		}
 		read := make(chan struct{})
 		ended := make(chan sliceEnd, 1)
-		sl := &slice{Source: pv.source, k: job.Partition*job.Slices + s, n: job.Partitions * job.Slices, read: read}
+		sl := &slice{Source: pv.source, k: job.Partition*job.Slices + s, n: job.Partitions * job.Slices, split: job.Split, read: read}
 		go func() {
 			c, err := h.readSlice(jctx, a, job, sl, v.Name, cfg, s)
 			ended <- sliceEnd{c, err}
@@ -133,16 +133,43 @@ func (h *Host) readSlice(ctx context.Context, a *action, job PartitionJob, sl *s
 // is closed once the stream has ended.
 type slice struct {
 	Source
-	k, n int
-	read chan struct{}
-	once sync.Once
+	k, n  int
+	split []byte
+	read  chan struct{}
+	once  sync.Once
 }
 
 func (s *slice) Stream(ctx context.Context, req *sdk.StreamRequest, fn func(*sdk.Batch) error) error {
 	defer s.finished()
 	r := *req
-	r.Partition, r.Partitions = s.k, s.n
+	r.Partition, r.Partitions, r.Split = s.k, s.n, s.split
 	return s.Source.Stream(ctx, &r, fn)
 }
 
 func (s *slice) finished() { s.once.Do(func() { close(s.read) }) }
+
+// splitter is a source whose partitions follow a split it takes once
+// (*sdk.Plugin and *sdk.Local; a plugin that is not an sdk.Splitter
+// answers with none).
+type splitter interface {
+	Split(ctx context.Context, req *sdk.SplitRequest) (*sdk.SplitResponse, error)
+}
+
+// split asks src how a read of index since divides into n partitions that
+// different processes stream, for the update's record; nil when its
+// partitions need no split.
+func (h *Host) split(ctx context.Context, a *action, src Source, index string, since time.Time, n int) ([]byte, error) {
+	sp, ok := src.(splitter)
+	if !ok || n <= 1 {
+		return nil, nil
+	}
+	resp, err := sp.Split(ctx, &sdk.SplitRequest{Index: index, Since: since, Partitions: n})
+	if err != nil {
+		return nil, fmt.Errorf("split %s into %d partitions with source %s: %w", index, n, src.Name(), err)
+	}
+	if len(resp.Split) > 0 {
+		a.logf(ctx, "source %s split %s into %d partitions (%d bytes recorded with the update): every worker reads the same ones",
+			src.Name(), index, n, len(resp.Split))
+	}
+	return resp.Split, nil
+}

@@ -381,6 +381,31 @@ func (p *Plugin) Count(ctx context.Context, req *CountRequest) (*CountResponse, 
 	return &CountResponse{Count: resp.GetCount()}, nil
 }
 
+// Split asks the plugin how a read of req.Index divides into
+// req.Partitions partitions (see Splitter). A plugin whose source is not a
+// Splitter, or that was built before the call existed, answers with no
+// split.
+func (p *Plugin) Split(ctx context.Context, req *SplitRequest) (*SplitResponse, error) {
+	resp := new(pbSplitResponse)
+	err := p.unary(ctx, "split", func(ctx context.Context) error {
+		var since int64
+		if !req.Since.IsZero() {
+			since = req.Since.UnixNano()
+		}
+		err := p.conn.Invoke(ctx, methodSplit, &pb.SplitRequest{Index: req.Index, SinceUnixNano: since,
+			Partitions: int32(req.Partitions)}, resp)
+		if status.Code(err) == codes.Unimplemented {
+			resp.Reset()
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &SplitResponse{Split: resp.GetSplit()}, nil
+}
+
 // unary runs one call under the idle timeout.
 func (p *Plugin) unary(ctx context.Context, op string, call func(context.Context) error) error {
 	if p.isClosed() {

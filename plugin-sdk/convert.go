@@ -70,6 +70,7 @@ func toProtoStreamRequest(r *StreamRequest) *pb.StreamRequest {
 		Partition:     int32(r.Partition),
 		Partitions:    int32(r.Partitions),
 		AcceptsSkips:  true, // this host counts them
+		Split:         r.Split,
 	}
 }
 
@@ -78,6 +79,7 @@ func fromProtoStreamRequest(r *pb.StreamRequest) *StreamRequest {
 		Index:      r.GetIndex(),
 		Partition:  int(r.GetPartition()),
 		Partitions: int(r.GetPartitions()),
+		Split:      r.GetSplit(),
 	}
 	if n := r.GetSinceUnixNano(); n != 0 {
 		out.Since = time.Unix(0, n).UTC()

@@ -83,6 +83,26 @@ func (l *Local) Count(ctx context.Context, req *CountRequest) (resp *CountRespon
 	return resp, nil
 }
 
+// Split calls the source when it is a Splitter, and otherwise answers with
+// no split, as Plugin does.
+func (l *Local) Split(ctx context.Context, req *SplitRequest) (resp *SplitResponse, err error) {
+	defer l.recover("split", req.Index, &err)
+	sp, ok := l.src.(Splitter)
+	if !ok {
+		return &SplitResponse{}, nil
+	}
+	r := *req
+	r.Partitions = max(r.Partitions, 1)
+	resp, err = sp.Split(ctx, &r)
+	if err != nil {
+		return nil, &PluginError{Plugin: l.name, Op: "split", Index: req.Index, Err: err}
+	}
+	if resp == nil {
+		resp = &SplitResponse{}
+	}
+	return resp, nil
+}
+
 // Stream calls the source, batching its documents as Serve would.
 func (l *Local) Stream(ctx context.Context, req *StreamRequest, fn func(*Batch) error) (err error) {
 	defer l.recover("stream", req.Index, &err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -155,6 +156,25 @@ func (s *sourceServer) Count(ctx context.Context, req *pb.CountRequest) (*pb.Cou
 		return &pb.CountResponse{}, nil
 	}
 	return &pb.CountResponse{Count: resp.Count}, nil
+}
+
+func (s *sourceServer) Split(ctx context.Context, req *pb.SplitRequest) (*pb.SplitResponse, error) {
+	sp, ok := s.src.(Splitter)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "this source's partitions need no split")
+	}
+	r := &SplitRequest{Index: req.GetIndex(), Partitions: max(int(req.GetPartitions()), 1)}
+	if n := req.GetSinceUnixNano(); n != 0 {
+		r.Since = time.Unix(0, n).UTC()
+	}
+	resp, err := sp.Split(ctx, r)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if resp == nil {
+		return &pb.SplitResponse{}, nil
+	}
+	return &pb.SplitResponse{Split: resp.Split}, nil
 }
 
 func (s *sourceServer) Stream(req *pb.StreamRequest, stream grpc.ServerStreamingServer[pb.Batch]) error {

@@ -109,6 +109,12 @@ type StreamRequest struct {
 	// k's documents in partition k and leave the others empty.
 	Partition  int
 	Partitions int
+	// Split, when not nil, is the source's own answer to Split (see
+	// Splitter) for this index, Since and Partitions, recorded by the host
+	// when it planned the read: partition k must follow it. The partitions
+	// of such a read are streamed on their own, by different processes
+	// (a distributed update's workers), not in turn by one stream.
+	Split []byte
 }
 
 // Writer receives the documents of a stream. Write may keep d.Source only
@@ -185,4 +191,33 @@ type CountResponse struct {
 // Return ErrUnknownIndex for an index the source does not provide.
 type Counter interface {
 	Count(ctx context.Context, req *CountRequest) (*CountResponse, error)
+}
+
+// SplitRequest asks how a read of one index divides into partitions.
+type SplitRequest struct {
+	Index      string
+	Since      time.Time
+	Partitions int
+}
+
+// SplitResponse carries a source's split.
+type SplitResponse struct {
+	// Split is opaque to the host, which records it and hands it back in
+	// StreamRequest.Split. Nil means the partitions need none.
+	Split []byte
+}
+
+// Splitter is implemented by a source whose partitions depend on more than
+// (Partition, Partitions): split points taken from the data or from its
+// statistics, which change as the source is written. The host calls Split
+// once when it plans a read whose partitions different processes will
+// stream (a distributed update, whose jobs run on workers on any number of
+// hosts, possibly hours apart), records the answer with the update, and
+// passes it back in StreamRequest.Split of every stream of that read, so
+// that the partitions stay disjoint and together complete whatever changed
+// in between. A source whose partitions are a pure function of
+// (Partition, Partitions) needs no Splitter.
+// Return ErrUnknownIndex for an index the source does not provide.
+type Splitter interface {
+	Split(ctx context.Context, req *SplitRequest) (*SplitResponse, error)
 }

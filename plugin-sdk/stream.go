@@ -18,6 +18,7 @@ type (
 	pbDescribeResponse  = pb.DescribeResponse
 	pbWatermarkResponse = pb.WatermarkResponse
 	pbCountResponse     = pb.CountResponse
+	pbSplitResponse     = pb.SplitResponse
 )
 
 const (
@@ -25,6 +26,7 @@ const (
 	methodDescribe  = pb.Source_Describe_FullMethodName
 	methodWatermark = pb.Source_Watermark_FullMethodName
 	methodCount     = pb.Source_Count_FullMethodName
+	methodSplit     = pb.Source_Split_FullMethodName
 )
 
 // Stream reads one partition and calls fn for each batch, in order. The

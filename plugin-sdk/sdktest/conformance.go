@@ -29,7 +29,7 @@ type Config struct {
 // object settings; and, for each index, that a full read yields valid
 // documents (non-empty unique ids, JSON object sources, deletes only with
 // the Deletes capability), that k of n partitions are disjoint and cover
-// the full read, that a future since yields a subset, that a watermark (for
+// the full read (also with the source's split, for a Splitter), that a future since yields a subset, that a watermark (for
 // a Watermarker) is answered without error, that a count (for a Counter)
 // equals the documents of the full read, and that an unknown index is an
 // error.
@@ -107,20 +107,14 @@ func checkIndex(t *testing.T, p *sdk.Plugin, spec sdk.IndexSpec, cfg Config) {
 
 	if spec.Capabilities.Partitions {
 		n := cfg.Partitions
-		owner := map[string]int{}
-		for k := range n {
-			for _, d := range ReadAll(t, p, &sdk.StreamRequest{Index: spec.Name, Partition: k, Partitions: n}) {
-				if prev, dup := owner[d.ID]; dup {
-					t.Errorf("id %q is in partitions %d and %d of %d", d.ID, prev, k, n)
-				}
-				owner[d.ID] = k
-				if !ids[d.ID] {
-					t.Errorf("id %q of partition %d/%d is not in the full read", d.ID, k, n)
-				}
-			}
-		}
-		if len(owner) != len(ids) {
-			t.Errorf("%d partitions hold %d ids, the full read %d", n, len(owner), len(ids))
+		checkPartitions(t, p, spec, n, nil, ids)
+		// A split (for a Splitter) is what different processes read the
+		// partitions by: the same promise holds with it.
+		resp, err := p.Split(context.Background(), &sdk.SplitRequest{Index: spec.Name, Partitions: n})
+		if err != nil {
+			t.Errorf("split of %q into %d partitions: %v", spec.Name, n, err)
+		} else if len(resp.Split) > 0 {
+			checkPartitions(t, p, spec, n, resp.Split, ids)
 		}
 	}
 
@@ -136,6 +130,30 @@ func checkIndex(t *testing.T, p *sdk.Plugin, spec sdk.IndexSpec, cfg Config) {
 			t.Errorf("since %s read %d documents, more than the full read's %d", future.Format(time.RFC3339), len(docs), len(all))
 		}
 		checkWatermark(t, p, spec, len(all))
+	}
+}
+
+// checkPartitions reads k of n partitions, with split when not nil, and
+// checks they are disjoint and together hold exactly the full read's ids.
+func checkPartitions(t *testing.T, p *sdk.Plugin, spec sdk.IndexSpec, n int, split []byte, ids map[string]bool) {
+	with := ""
+	if split != nil {
+		with = " (with the source's split)"
+	}
+	owner := map[string]int{}
+	for k := range n {
+		for _, d := range ReadAll(t, p, &sdk.StreamRequest{Index: spec.Name, Partition: k, Partitions: n, Split: split}) {
+			if prev, dup := owner[d.ID]; dup {
+				t.Errorf("id %q is in partitions %d and %d of %d%s", d.ID, prev, k, n, with)
+			}
+			owner[d.ID] = k
+			if !ids[d.ID] {
+				t.Errorf("id %q of partition %d/%d%s is not in the full read", d.ID, k, n, with)
+			}
+		}
+	}
+	if len(owner) != len(ids) {
+		t.Errorf("%d partitions%s hold %d ids, the full read %d", n, with, len(owner), len(ids))
 	}
 }
 

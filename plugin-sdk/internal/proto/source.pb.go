@@ -383,7 +383,11 @@ type StreamRequest struct {
 	Partitions int32 `protobuf:"varint,4,opt,name=partitions,proto3" json:"partitions,omitempty"`
 	// accepts_skips: the host counts OP_SKIP documents. A plugin talking to
 	// a host that does not set it logs them as warnings instead of sending.
-	AcceptsSkips  bool `protobuf:"varint,5,opt,name=accepts_skips,json=acceptsSkips,proto3" json:"accepts_skips,omitempty"`
+	AcceptsSkips bool `protobuf:"varint,5,opt,name=accepts_skips,json=acceptsSkips,proto3" json:"accepts_skips,omitempty"`
+	// split, when set, is the source's own answer to Split for this index,
+	// since and partition count: the partitions follow it, and each is read
+	// on its own (not in turn with others by one stream).
+	Split         []byte `protobuf:"bytes,6,opt,name=split,proto3" json:"split,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -451,6 +455,13 @@ func (x *StreamRequest) GetAcceptsSkips() bool {
 		return x.AcceptsSkips
 	}
 	return false
+}
+
+func (x *StreamRequest) GetSplit() []byte {
+	if x != nil {
+		return x.Split
+	}
+	return nil
 }
 
 type WatermarkRequest struct {
@@ -631,6 +642,111 @@ func (x *CountResponse) GetCount() int64 {
 	return 0
 }
 
+type SplitRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Index         string                 `protobuf:"bytes,1,opt,name=index,proto3" json:"index,omitempty"`
+	SinceUnixNano int64                  `protobuf:"varint,2,opt,name=since_unix_nano,json=sinceUnixNano,proto3" json:"since_unix_nano,omitempty"`
+	Partitions    int32                  `protobuf:"varint,3,opt,name=partitions,proto3" json:"partitions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SplitRequest) Reset() {
+	*x = SplitRequest{}
+	mi := &file_source_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SplitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SplitRequest) ProtoMessage() {}
+
+func (x *SplitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_source_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SplitRequest.ProtoReflect.Descriptor instead.
+func (*SplitRequest) Descriptor() ([]byte, []int) {
+	return file_source_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *SplitRequest) GetIndex() string {
+	if x != nil {
+		return x.Index
+	}
+	return ""
+}
+
+func (x *SplitRequest) GetSinceUnixNano() int64 {
+	if x != nil {
+		return x.SinceUnixNano
+	}
+	return 0
+}
+
+func (x *SplitRequest) GetPartitions() int32 {
+	if x != nil {
+		return x.Partitions
+	}
+	return 0
+}
+
+type SplitResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// split is opaque to the host; empty means the partitions need none.
+	Split         []byte `protobuf:"bytes,1,opt,name=split,proto3" json:"split,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SplitResponse) Reset() {
+	*x = SplitResponse{}
+	mi := &file_source_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SplitResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SplitResponse) ProtoMessage() {}
+
+func (x *SplitResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_source_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SplitResponse.ProtoReflect.Descriptor instead.
+func (*SplitResponse) Descriptor() ([]byte, []int) {
+	return file_source_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *SplitResponse) GetSplit() []byte {
+	if x != nil {
+		return x.Split
+	}
+	return nil
+}
+
 type Doc struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -644,7 +760,7 @@ type Doc struct {
 
 func (x *Doc) Reset() {
 	*x = Doc{}
-	mi := &file_source_proto_msgTypes[11]
+	mi := &file_source_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -656,7 +772,7 @@ func (x *Doc) String() string {
 func (*Doc) ProtoMessage() {}
 
 func (x *Doc) ProtoReflect() protoreflect.Message {
-	mi := &file_source_proto_msgTypes[11]
+	mi := &file_source_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -669,7 +785,7 @@ func (x *Doc) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Doc.ProtoReflect.Descriptor instead.
 func (*Doc) Descriptor() ([]byte, []int) {
-	return file_source_proto_rawDescGZIP(), []int{11}
+	return file_source_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Doc) GetId() string {
@@ -710,7 +826,7 @@ type Batch struct {
 
 func (x *Batch) Reset() {
 	*x = Batch{}
-	mi := &file_source_proto_msgTypes[12]
+	mi := &file_source_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -722,7 +838,7 @@ func (x *Batch) String() string {
 func (*Batch) ProtoMessage() {}
 
 func (x *Batch) ProtoReflect() protoreflect.Message {
-	mi := &file_source_proto_msgTypes[12]
+	mi := &file_source_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -735,7 +851,7 @@ func (x *Batch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Batch.ProtoReflect.Descriptor instead.
 func (*Batch) Descriptor() ([]byte, []int) {
-	return file_source_proto_rawDescGZIP(), []int{12}
+	return file_source_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Batch) GetDocs() []*Doc {
@@ -766,7 +882,7 @@ const file_source_proto_rawDesc = "" +
 	"partitions\x18\x01 \x01(\bR\n" +
 	"partitions\x12\x14\n" +
 	"\x05since\x18\x02 \x01(\bR\x05since\x12\x18\n" +
-	"\adeletes\x18\x03 \x01(\bR\adeletes\"\xb0\x01\n" +
+	"\adeletes\x18\x03 \x01(\bR\adeletes\"\xc6\x01\n" +
 	"\rStreamRequest\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\tR\x05index\x12&\n" +
 	"\x0fsince_unix_nano\x18\x02 \x01(\x03R\rsinceUnixNano\x12\x1c\n" +
@@ -774,7 +890,8 @@ const file_source_proto_rawDesc = "" +
 	"\n" +
 	"partitions\x18\x04 \x01(\x05R\n" +
 	"partitions\x12#\n" +
-	"\raccepts_skips\x18\x05 \x01(\bR\facceptsSkips\"(\n" +
+	"\raccepts_skips\x18\x05 \x01(\bR\facceptsSkips\x12\x14\n" +
+	"\x05split\x18\x06 \x01(\fR\x05split\"(\n" +
 	"\x10WatermarkRequest\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\tR\x05index\"C\n" +
 	"\x11WatermarkResponse\x12.\n" +
@@ -782,7 +899,15 @@ const file_source_proto_rawDesc = "" +
 	"\fCountRequest\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\tR\x05index\"%\n" +
 	"\rCountResponse\x12\x14\n" +
-	"\x05count\x18\x01 \x01(\x03R\x05count\"n\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count\"l\n" +
+	"\fSplitRequest\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\tR\x05index\x12&\n" +
+	"\x0fsince_unix_nano\x18\x02 \x01(\x03R\rsinceUnixNano\x12\x1e\n" +
+	"\n" +
+	"partitions\x18\x03 \x01(\x05R\n" +
+	"partitions\"%\n" +
+	"\rSplitResponse\x12\x14\n" +
+	"\x05split\x18\x01 \x01(\fR\x05split\"n\n" +
 	"\x03Doc\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\fR\x06source\x12\x18\n" +
@@ -793,13 +918,14 @@ const file_source_proto_rawDesc = "" +
 	"\x02Op\x12\f\n" +
 	"\bOP_INDEX\x10\x00\x12\r\n" +
 	"\tOP_DELETE\x10\x01\x12\v\n" +
-	"\aOP_SKIP\x10\x022\xa1\x03\n" +
+	"\aOP_SKIP\x10\x022\xed\x03\n" +
 	"\x06Source\x12V\n" +
 	"\tConfigure\x12#.demhost.source.v1.ConfigureRequest\x1a$.demhost.source.v1.ConfigureResponse\x12S\n" +
 	"\bDescribe\x12\".demhost.source.v1.DescribeRequest\x1a#.demhost.source.v1.DescribeResponse\x12F\n" +
 	"\x06Stream\x12 .demhost.source.v1.StreamRequest\x1a\x18.demhost.source.v1.Batch0\x01\x12V\n" +
 	"\tWatermark\x12#.demhost.source.v1.WatermarkRequest\x1a$.demhost.source.v1.WatermarkResponse\x12J\n" +
-	"\x05Count\x12\x1f.demhost.source.v1.CountRequest\x1a .demhost.source.v1.CountResponseB<Z:github.com/demhost/demhost/plugin-sdk/internal/proto;protob\x06proto3"
+	"\x05Count\x12\x1f.demhost.source.v1.CountRequest\x1a .demhost.source.v1.CountResponse\x12J\n" +
+	"\x05Split\x12\x1f.demhost.source.v1.SplitRequest\x1a .demhost.source.v1.SplitResponseB<Z:github.com/demhost/demhost/plugin-sdk/internal/proto;protob\x06proto3"
 
 var (
 	file_source_proto_rawDescOnce sync.Once
@@ -814,7 +940,7 @@ func file_source_proto_rawDescGZIP() []byte {
 }
 
 var file_source_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_source_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_source_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_source_proto_goTypes = []any{
 	(Op)(0),                   // 0: demhost.source.v1.Op
 	(*ConfigureRequest)(nil),  // 1: demhost.source.v1.ConfigureRequest
@@ -828,26 +954,30 @@ var file_source_proto_goTypes = []any{
 	(*WatermarkResponse)(nil), // 9: demhost.source.v1.WatermarkResponse
 	(*CountRequest)(nil),      // 10: demhost.source.v1.CountRequest
 	(*CountResponse)(nil),     // 11: demhost.source.v1.CountResponse
-	(*Doc)(nil),               // 12: demhost.source.v1.Doc
-	(*Batch)(nil),             // 13: demhost.source.v1.Batch
+	(*SplitRequest)(nil),      // 12: demhost.source.v1.SplitRequest
+	(*SplitResponse)(nil),     // 13: demhost.source.v1.SplitResponse
+	(*Doc)(nil),               // 14: demhost.source.v1.Doc
+	(*Batch)(nil),             // 15: demhost.source.v1.Batch
 }
 var file_source_proto_depIdxs = []int32{
 	5,  // 0: demhost.source.v1.DescribeResponse.indexes:type_name -> demhost.source.v1.IndexSpec
 	6,  // 1: demhost.source.v1.IndexSpec.capabilities:type_name -> demhost.source.v1.Capabilities
 	0,  // 2: demhost.source.v1.Doc.op:type_name -> demhost.source.v1.Op
-	12, // 3: demhost.source.v1.Batch.docs:type_name -> demhost.source.v1.Doc
+	14, // 3: demhost.source.v1.Batch.docs:type_name -> demhost.source.v1.Doc
 	1,  // 4: demhost.source.v1.Source.Configure:input_type -> demhost.source.v1.ConfigureRequest
 	3,  // 5: demhost.source.v1.Source.Describe:input_type -> demhost.source.v1.DescribeRequest
 	7,  // 6: demhost.source.v1.Source.Stream:input_type -> demhost.source.v1.StreamRequest
 	8,  // 7: demhost.source.v1.Source.Watermark:input_type -> demhost.source.v1.WatermarkRequest
 	10, // 8: demhost.source.v1.Source.Count:input_type -> demhost.source.v1.CountRequest
-	2,  // 9: demhost.source.v1.Source.Configure:output_type -> demhost.source.v1.ConfigureResponse
-	4,  // 10: demhost.source.v1.Source.Describe:output_type -> demhost.source.v1.DescribeResponse
-	13, // 11: demhost.source.v1.Source.Stream:output_type -> demhost.source.v1.Batch
-	9,  // 12: demhost.source.v1.Source.Watermark:output_type -> demhost.source.v1.WatermarkResponse
-	11, // 13: demhost.source.v1.Source.Count:output_type -> demhost.source.v1.CountResponse
-	9,  // [9:14] is the sub-list for method output_type
-	4,  // [4:9] is the sub-list for method input_type
+	12, // 9: demhost.source.v1.Source.Split:input_type -> demhost.source.v1.SplitRequest
+	2,  // 10: demhost.source.v1.Source.Configure:output_type -> demhost.source.v1.ConfigureResponse
+	4,  // 11: demhost.source.v1.Source.Describe:output_type -> demhost.source.v1.DescribeResponse
+	15, // 12: demhost.source.v1.Source.Stream:output_type -> demhost.source.v1.Batch
+	9,  // 13: demhost.source.v1.Source.Watermark:output_type -> demhost.source.v1.WatermarkResponse
+	11, // 14: demhost.source.v1.Source.Count:output_type -> demhost.source.v1.CountResponse
+	13, // 15: demhost.source.v1.Source.Split:output_type -> demhost.source.v1.SplitResponse
+	10, // [10:16] is the sub-list for method output_type
+	4,  // [4:10] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
 	4,  // [4:4] is the sub-list for extension extendee
 	0,  // [0:4] is the sub-list for field type_name
@@ -864,7 +994,7 @@ func file_source_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_source_proto_rawDesc), len(file_source_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

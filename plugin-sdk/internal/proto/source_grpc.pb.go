@@ -29,6 +29,7 @@ const (
 	Source_Stream_FullMethodName    = "/demhost.source.v1.Source/Stream"
 	Source_Watermark_FullMethodName = "/demhost.source.v1.Source/Watermark"
 	Source_Count_FullMethodName     = "/demhost.source.v1.Source/Count"
+	Source_Split_FullMethodName     = "/demhost.source.v1.Source/Split"
 )
 
 // SourceClient is the client API for Source service.
@@ -55,6 +56,15 @@ type SourceClient interface {
 	// a new version against. Optional: a plugin that cannot count answers
 	// UNIMPLEMENTED, and the host says the count was not checked.
 	Count(ctx context.Context, in *CountRequest, opts ...grpc.CallOption) (*CountResponse, error)
+	// Split fixes how a read of the index divides into `partitions`
+	// partitions when they are streamed by different plugin processes,
+	// possibly on different hosts (a distributed update's workers): the
+	// host calls it once, records the answer, and passes it back unchanged
+	// in StreamRequest.split of every such stream, so that the partitions
+	// agree whatever changes in the source meanwhile. Optional: a plugin
+	// whose partitions depend on nothing but (partition, partitions)
+	// answers UNIMPLEMENTED, and its streams get no split.
+	Split(ctx context.Context, in *SplitRequest, opts ...grpc.CallOption) (*SplitResponse, error)
 }
 
 type sourceClient struct {
@@ -124,6 +134,16 @@ func (c *sourceClient) Count(ctx context.Context, in *CountRequest, opts ...grpc
 	return out, nil
 }
 
+func (c *sourceClient) Split(ctx context.Context, in *SplitRequest, opts ...grpc.CallOption) (*SplitResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SplitResponse)
+	err := c.cc.Invoke(ctx, Source_Split_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SourceServer is the server API for Source service.
 // All implementations must embed UnimplementedSourceServer
 // for forward compatibility.
@@ -148,6 +168,15 @@ type SourceServer interface {
 	// a new version against. Optional: a plugin that cannot count answers
 	// UNIMPLEMENTED, and the host says the count was not checked.
 	Count(context.Context, *CountRequest) (*CountResponse, error)
+	// Split fixes how a read of the index divides into `partitions`
+	// partitions when they are streamed by different plugin processes,
+	// possibly on different hosts (a distributed update's workers): the
+	// host calls it once, records the answer, and passes it back unchanged
+	// in StreamRequest.split of every such stream, so that the partitions
+	// agree whatever changes in the source meanwhile. Optional: a plugin
+	// whose partitions depend on nothing but (partition, partitions)
+	// answers UNIMPLEMENTED, and its streams get no split.
+	Split(context.Context, *SplitRequest) (*SplitResponse, error)
 	mustEmbedUnimplementedSourceServer()
 }
 
@@ -172,6 +201,9 @@ func (UnimplementedSourceServer) Watermark(context.Context, *WatermarkRequest) (
 }
 func (UnimplementedSourceServer) Count(context.Context, *CountRequest) (*CountResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Count not implemented")
+}
+func (UnimplementedSourceServer) Split(context.Context, *SplitRequest) (*SplitResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Split not implemented")
 }
 func (UnimplementedSourceServer) mustEmbedUnimplementedSourceServer() {}
 func (UnimplementedSourceServer) testEmbeddedByValue()                {}
@@ -277,6 +309,24 @@ func _Source_Count_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Source_Split_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SplitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SourceServer).Split(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Source_Split_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SourceServer).Split(ctx, req.(*SplitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Source_ServiceDesc is the grpc.ServiceDesc for Source service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -299,6 +349,10 @@ var Source_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Count",
 			Handler:    _Source_Count_Handler,
+		},
+		{
+			MethodName: "Split",
+			Handler:    _Source_Split_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

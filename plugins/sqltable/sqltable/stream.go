@@ -126,11 +126,19 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 	if s.cfg.Paging == PagingBlocks {
 		return s.streamBlocks(ctx, conn, s.newQuery(req), req.Partition, n, w)
 	}
-	plan, release, err := s.acquirePlan(ctx, conn, n, req.Since)
+	var plan *splitPlan
+	if req.Split != nil {
+		plan, err = s.recordedPlan(req)
+	} else {
+		var release func()
+		plan, release, err = s.acquirePlan(ctx, conn, n, req.Since)
+		if release != nil {
+			defer release()
+		}
+	}
 	if err != nil {
 		return err
 	}
-	defer release()
 	q := s.newQuery(req)
 	paged := s.cfg.Paging != PagingOff
 	if paged {
@@ -160,7 +168,7 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 		}
 	}
 	sp, ok := plan.span(req.Partition)
-	if !paged {
+	if !paged && req.Split == nil {
 		sp, ok = plan.unpagedSpan(req.Partition)
 	}
 	if !ok {
