@@ -87,7 +87,7 @@ func RunMovies(ctx context.Context, cfg Config) error {
 	fmt.Fprintf(cfg.Out, "machine: %s; load average %s at start\n", Machine(), LoadAverage())
 	fmt.Fprintf(cfg.Out, "corpus: %s movies, %.0f bytes per source on average, seed %d\n",
 		FormatNumber(float64(cfg.N), 0), float64(size)/float64(max(cfg.N, 1)), cfg.Seed)
-	fmt.Fprintf(cfg.Out, "workers %d, batch %d docs, %d counted rounds after 1 warm-up, contenders in turn A B C D\n",
+	fmt.Fprintf(cfg.Out, "workers %d, batch %d docs, %d counted rounds after 1 warm-up, contenders in turn A B C D, the order turning one place each round (B C D A, …)\n",
 		cfg.Workers, cfg.Batch, cfg.Rounds)
 
 	_, genCPU, _ := Timed(func() error {
@@ -196,7 +196,7 @@ func runEngine(ctx context.Context, cfg Config, eng Engine, corpus string, body 
 		if round > 0 {
 			label = "round " + strconv.Itoa(round)
 		}
-		for _, name := range res.Order {
+		for _, name := range inTurn(res.Order, round) {
 			if name == Demhost && cfg.Demhost == "" {
 				continue
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -69,7 +70,7 @@ func RunSQL(ctx context.Context, cfg Config) error {
 	for _, name := range sc.order() {
 		letters = append(letters, name[:1])
 	}
-	fmt.Fprintf(cfg.Out, "rows: %.0f bytes of row_to_json on average; workers %d, batch %d rows (B's FlushBytes %d), %d counted rounds after 1 warm-up, contenders in turn %s\n",
+	fmt.Fprintf(cfg.Out, "rows: %.0f bytes of row_to_json on average; workers %d, batch %d rows (B's FlushBytes %d), %d counted rounds after 1 warm-up, contenders in turn %s, the order turning one place each round\n",
 		float64(avg), cfg.Workers, cfg.Batch, flush, cfg.Rounds, strings.Join(letters, " "))
 	if sc.Paging != "" {
 		fmt.Fprintf(cfg.Out, "A runs with paging: %s\n", sc.Paging)
@@ -231,7 +232,8 @@ func runSQLEngine(ctx context.Context, cfg Config, eng Engine, table string, bod
 		if round > 0 {
 			label = "round " + strconv.Itoa(round)
 		}
-		for i, name := range order {
+		for _, name := range inTurn(order, round) {
+			i := slices.Index(order, name)
 			prefix := fmt.Sprintf("bench%s_s%c%d_", run, 'a'+i, round)
 			s, err := runSQLOne(ctx, cfg, eng, res.EnginePID, dist, name, table, body, flush, n, prefix)
 			if err != nil {

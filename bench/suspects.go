@@ -284,7 +284,7 @@ func RunSuspects(ctx context.Context, cfg Config, names []string) error {
 	}
 	body := MoviesIndexBody()
 	fmt.Fprintf(cfg.Out, "machine: %s; load average %s at start\n", Machine(), LoadAverage())
-	fmt.Fprintf(cfg.Out, "suspects: %s movies, workers %d, batch %d, %d counted rounds after 1 warm-up, in turn\n",
+	fmt.Fprintf(cfg.Out, "suspects: %s movies, workers %d, batch %d, %d counted rounds after 1 warm-up, in turn, the order turning one place each round\n",
 		FormatNumber(float64(cfg.N), 0), cfg.Workers, cfg.Batch, cfg.Rounds)
 	for _, eng := range cfg.Engines {
 		cl := NewCluster(eng.URL)
@@ -300,7 +300,7 @@ func RunSuspects(ctx context.Context, cfg Config, names []string) error {
 		samples := map[string][]Sample{}
 		run := randomHex(3)
 		for round := 0; round <= cfg.Rounds; round++ {
-			for _, s := range list {
+			for _, s := range inTurn(list, round) {
 				index := fmt.Sprintf("bench%s_s%d_%s", run, round, s.Name)
 				if err := cl.CreateIndex(ctx, index, body); err != nil {
 					return err
