@@ -39,6 +39,9 @@ type Plugin struct {
 
 	mu     sync.Mutex
 	closed bool
+
+	batchesOnce sync.Once
+	batches     *batchListener // nil when not offered, or it could not listen
 }
 
 // Start runs the plugin binary at path, negotiates the handshake and
@@ -429,6 +432,9 @@ func (p *Plugin) Close() error {
 		return nil
 	}
 	p.closed = true
+	if p.batches != nil {
+		p.batches.close()
+	}
 	if p.client != nil {
 		p.clientKill()
 		return nil
@@ -443,4 +449,24 @@ func (p *Plugin) isClosed() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.closed
+}
+
+// batchListener is the plugin's batch socket, listening from the first
+// stream on; nil when the host keeps batches on the call.
+func (p *Plugin) batchListener() *batchListener {
+	if p.opts.noBatchSocket || !batchSocketSupported() {
+		return nil
+	}
+	p.batchesOnce.Do(func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.closed {
+			return
+		}
+		if l, err := newBatchListener(); err == nil {
+			p.batches = l
+		}
+		// Without it, batches come on the call, as from an older host.
+	})
+	return p.batches
 }

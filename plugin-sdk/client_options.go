@@ -22,6 +22,8 @@ type startOptions struct {
 	logOutput    io.Writer
 	stderr       io.Writer
 	logSink      func(LogLine)
+	// noBatchSocket keeps every batch on the gRPC call.
+	noBatchSocket bool
 }
 
 func newStartOptions(opts []StartOption) (*startOptions, error) {
@@ -36,6 +38,16 @@ func newStartOptions(opts []StartOption) (*startOptions, error) {
 		}
 	}
 	return o, nil
+}
+
+// WithoutBatchSocket keeps a stream's batches on its gRPC call rather than
+// on the Unix socket beside it that Stream offers a plugin by default (see
+// batchsocket.go); the bench uses it to compare the two.
+func WithoutBatchSocket() StartOption {
+	return func(o *startOptions) error {
+		o.noBatchSocket = true
+		return nil
+	}
 }
 
 // WithStartTimeout bounds the handshake (default DefaultStartTimeout).

@@ -180,7 +180,21 @@ func (s *sourceServer) Split(ctx context.Context, req *pb.SplitRequest) (*pb.Spl
 func (s *sourceServer) Stream(req *pb.StreamRequest, stream grpc.ServerStreamingServer[pb.Batch]) error {
 	ctx := stream.Context()
 	raw := wantsRawBatches(ctx)
+	var sock *batchSender
+	if path := req.GetBatchSocket(); path != "" && raw && !s.opts.noBatchSocket {
+		// Offered by the host: the batches go on the socket. If it cannot
+		// be reached they go on the call, which the host reads as well.
+		if snd, err := dialBatchSocket(ctx, path, req.GetBatchToken()); err == nil {
+			sock = snd
+			defer sock.close() // before the call ends: the host reads to the socket's end first
+			markBatchSocketUsed(stream)
+		}
+	}
 	w := newBatchWriter(ctx, s.opts, func(buf *[]byte, _ int) error {
+		if sock != nil {
+			defer bufferPool{}.Put(buf)
+			return sock.send(*buf)
+		}
 		if raw {
 			// gRPC puts buf back in the pool once it is on the wire.
 			return stream.SendMsg(&wireBatch{buf: buf})

@@ -8,12 +8,15 @@ type ServeOpt func(*serveOptions) error
 type serveOptions struct {
 	batchDocs  int
 	batchBytes int
+	// noBatchSocket ignores the host's batch socket (tests: a plugin
+	// built before it existed).
+	noBatchSocket bool
 }
 
 // Default batch limits: a batch is sent when it reaches either.
 const (
 	DefaultBatchDocs  = 256
-	DefaultBatchBytes = 128 << 10
+	DefaultBatchBytes = 512 << 10
 )
 
 func newServeOptions(opts []ServeOpt) (*serveOptions, error) {

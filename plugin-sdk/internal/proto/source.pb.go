@@ -387,7 +387,16 @@ type StreamRequest struct {
 	// split, when set, is the source's own answer to Split for this index,
 	// since and partition count: the partitions follow it, and each is read
 	// on its own (not in turn with others by one stream).
-	Split         []byte `protobuf:"bytes,6,opt,name=split,proto3" json:"split,omitempty"`
+	Split []byte `protobuf:"bytes,6,opt,name=split,proto3" json:"split,omitempty"`
+	// batch_socket, when set, is the path of a Unix socket the host listens
+	// on for this stream's batches: the plugin may connect, write
+	// batch_token, then write each batch as a 4-byte little-endian length
+	// and the Batch's bytes, close the connection, and only then end the
+	// call, with the trailer "demhost-batch-socket: used". The call itself
+	// then carries no batch. A plugin that does not connect sends its
+	// batches on the call as before.
+	BatchSocket   string `protobuf:"bytes,7,opt,name=batch_socket,json=batchSocket,proto3" json:"batch_socket,omitempty"`
+	BatchToken    []byte `protobuf:"bytes,8,opt,name=batch_token,json=batchToken,proto3" json:"batch_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -460,6 +469,20 @@ func (x *StreamRequest) GetAcceptsSkips() bool {
 func (x *StreamRequest) GetSplit() []byte {
 	if x != nil {
 		return x.Split
+	}
+	return nil
+}
+
+func (x *StreamRequest) GetBatchSocket() string {
+	if x != nil {
+		return x.BatchSocket
+	}
+	return ""
+}
+
+func (x *StreamRequest) GetBatchToken() []byte {
+	if x != nil {
+		return x.BatchToken
 	}
 	return nil
 }
@@ -882,7 +905,7 @@ const file_source_proto_rawDesc = "" +
 	"partitions\x18\x01 \x01(\bR\n" +
 	"partitions\x12\x14\n" +
 	"\x05since\x18\x02 \x01(\bR\x05since\x12\x18\n" +
-	"\adeletes\x18\x03 \x01(\bR\adeletes\"\xc6\x01\n" +
+	"\adeletes\x18\x03 \x01(\bR\adeletes\"\x8a\x02\n" +
 	"\rStreamRequest\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\tR\x05index\x12&\n" +
 	"\x0fsince_unix_nano\x18\x02 \x01(\x03R\rsinceUnixNano\x12\x1c\n" +
@@ -891,7 +914,10 @@ const file_source_proto_rawDesc = "" +
 	"partitions\x18\x04 \x01(\x05R\n" +
 	"partitions\x12#\n" +
 	"\raccepts_skips\x18\x05 \x01(\bR\facceptsSkips\x12\x14\n" +
-	"\x05split\x18\x06 \x01(\fR\x05split\"(\n" +
+	"\x05split\x18\x06 \x01(\fR\x05split\x12!\n" +
+	"\fbatch_socket\x18\a \x01(\tR\vbatchSocket\x12\x1f\n" +
+	"\vbatch_token\x18\b \x01(\fR\n" +
+	"batchToken\"(\n" +
 	"\x10WatermarkRequest\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\tR\x05index\"C\n" +
 	"\x11WatermarkResponse\x12.\n" +
