@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"strconv"
 	"time"
+
+	sdk "github.com/demhost/demhost/plugin-sdk"
 )
 
 // Engine is one engine to run the contenders against.
@@ -134,30 +136,45 @@ func WriteCorpusFile(path string, n int, seed uint64) (int64, error) {
 }
 
 // measureStream runs the plugin stream alone once as a warm-up and then
-// Rounds times; a failure is logged and gives an empty summary. It prints
-// the docs/s and the CPU per document of each side of the gRPC hop.
+// Rounds times, the batches through the batch socket (what demhost does)
+// and through the gRPC call, alternated; a failure is logged and gives an
+// empty summary. It prints the docs/s and the CPU per document of each
+// side of the hop, per path, and returns the batch socket's docs/s.
 func measureStream(ctx context.Context, cfg Config) Summary {
-	var xs, host, plugin []float64
+	paths := []struct {
+		name string
+		opts []sdk.StartOption
+	}{
+		{"batch socket", nil},
+		{"gRPC call", []sdk.StartOption{sdk.WithoutBatchSocket()}},
+	}
+	type figures struct{ xs, host, plugin []float64 }
+	got := make([]figures, len(paths))
 	for round := 0; round <= cfg.Rounds; round++ {
-		run, err := StreamAlone(ctx, cfg.Plugin, cfg.N, cfg.Seed, cfg.Workers)
-		if err != nil {
-			fmt.Fprintf(cfg.Log, "plugin stream alone: %v\n", err)
-			return Summary{}
-		}
-		if run.Docs != int64(cfg.N) {
-			fmt.Fprintf(cfg.Log, "plugin stream alone: got %d docs, want %d\n", run.Docs, cfg.N)
-			return Summary{}
-		}
-		if round > 0 {
-			xs = append(xs, float64(run.Docs)/run.Wall.Seconds())
-			host = append(host, float64(run.Host.Nanoseconds())/1e3/float64(run.Docs))
-			plugin = append(plugin, float64(run.Plugin.Nanoseconds())/1e3/float64(run.Docs))
+		for _, i := range inTurn([]int{0, 1}, round) {
+			path := paths[i]
+			run, err := StreamAlone(ctx, cfg.Plugin, cfg.N, cfg.Seed, cfg.Workers, path.opts...)
+			if err != nil {
+				fmt.Fprintf(cfg.Log, "plugin stream alone, %s: %v\n", path.name, err)
+				return Summary{}
+			}
+			if run.Docs != int64(cfg.N) {
+				fmt.Fprintf(cfg.Log, "plugin stream alone, %s: got %d docs, want %d\n", path.name, run.Docs, cfg.N)
+				return Summary{}
+			}
+			if round > 0 {
+				f := &got[i]
+				f.xs = append(f.xs, float64(run.Docs)/run.Wall.Seconds())
+				f.host = append(f.host, float64(run.Host.Nanoseconds())/1e3/float64(run.Docs))
+				f.plugin = append(f.plugin, float64(run.Plugin.Nanoseconds())/1e3/float64(run.Docs))
+			}
 		}
 	}
-	s := Summarize(xs)
-	fmt.Fprintf(cfg.Out, "plugin stream alone (go-plugin gRPC, %d streams, no engine): %s docs/s; CPU µs/doc: receiving side %s, plugin %s (with the generator and its start)\n",
-		cfg.Workers, FormatSummary(s, 0), FormatSummary(Summarize(host), 2), FormatSummary(Summarize(plugin), 2))
-	return s
+	for i, path := range paths {
+		fmt.Fprintf(cfg.Out, "plugin stream alone (go-plugin, %s, %d streams, no engine): %s docs/s; CPU µs/doc: receiving side %s, plugin %s (with the generator and its start)\n",
+			path.name, cfg.Workers, FormatSummary(Summarize(got[i].xs), 0), FormatSummary(Summarize(got[i].host), 2), FormatSummary(Summarize(got[i].plugin), 2))
+	}
+	return Summarize(got[0].xs)
 }
 
 func runEngine(ctx context.Context, cfg Config, eng Engine, corpus string, body []byte) (res EngineResult, err error) {

@@ -35,9 +35,9 @@ type StreamRun struct {
 // counting documents. The plugin's start is not timed. It must not run
 // while this process has other children to reap: their CPU would count
 // as the plugin's.
-func StreamAlone(ctx context.Context, pluginPath string, n int, seed uint64, workers int) (StreamRun, error) {
+func StreamAlone(ctx context.Context, pluginPath string, n int, seed uint64, workers int, opts ...sdk.StartOption) (StreamRun, error) {
 	children0 := childrenCPU()
-	p, err := sdk.Start(ctx, "movies", pluginPath)
+	p, err := sdk.Start(ctx, "movies", pluginPath, opts...)
 	if err != nil {
 		return StreamRun{}, fmt.Errorf("start plugin %s: %w", pluginPath, err)
 	}

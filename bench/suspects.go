@@ -38,6 +38,11 @@ type Suspect struct {
 	// the k-th of Partitions runs of neighbouring documents), as the
 	// movies plugin and sqltable's keyset paging partition a source.
 	Ranges bool
+	// Runs, above 0, cuts the documents into Runs×Partitions contiguous
+	// runs and partition k reads runs k, Partitions+k, 2×Partitions+k… in
+	// turn: how the host reads a source's partitions with several streams
+	// (sdk.HostSubPartitions runs per stream).
+	Runs int
 	// Batch replaces the documents per request when not 0.
 	Batch int
 	// Gzip sends gzipped bodies (compressed before the timer) and
@@ -75,6 +80,8 @@ var Suspects = []Suspect{
 	{Name: "fp-none", What: "no filter_path: the whole answer", FilterPath: ""},
 	{Name: "ids-2parts", What: "each body from one of 2 partitions (ids i%2), as demhost's 2 streams", FilterPath: ceilingFilterPath, Partitions: 2},
 	{Name: "ids-2ranges", What: "each body from one of 2 contiguous halves of the ids, as demhost's 2 streams send them now", FilterPath: ceilingFilterPath, Partitions: 2, Ranges: true},
+	{Name: "ids-32runs", What: "2 streams reading 32 contiguous runs in turn (k, 2+k, …), as the host reads a source's partitions now", FilterPath: ceilingFilterPath, Partitions: 2, Runs: 16},
+	{Name: "ids-128runs", What: "2 streams reading 128 contiguous runs in turn", FilterPath: ceilingFilterPath, Partitions: 2, Runs: 64},
 	{Name: "batch-250", What: "250 docs per request", FilterPath: ceilingFilterPath, Batch: 250},
 	{Name: "batch-4000", What: "4,000 docs per request", FilterPath: ceilingFilterPath, Batch: 4000},
 	{Name: "gzip", What: "gzipped bodies and answers", FilterPath: ceilingFilterPath, Gzip: true},
@@ -108,7 +115,12 @@ func suspectBodies(docs []Doc, batch int, s Suspect) [][]byte {
 	parts := make([][][]byte, s.Partitions)
 	for k := range parts {
 		var mine []Doc
-		if s.Ranges {
+		if s.Runs > 0 {
+			n := s.Runs * s.Partitions
+			for j := k; j < n; j += s.Partitions {
+				mine = append(mine, docs[j*len(docs)/n:(j+1)*len(docs)/n]...)
+			}
+		} else if s.Ranges {
 			mine = docs[k*len(docs)/s.Partitions : (k+1)*len(docs)/s.Partitions]
 		} else {
 			for i := k; i < len(docs); i += s.Partitions {

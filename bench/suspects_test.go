@@ -21,6 +21,7 @@ func TestSuspectsShapeTheirRequests(t *testing.T) {
 		{"ceiling", 25},
 		{"ids-2parts", 26}, // 1,250 per partition: 12 full bodies and one of 50, each
 		{"ids-2ranges", 26},
+		{"ids-32runs", 26},
 		{"batch-250", 10},
 		{"fp-status", 25},
 	} {
