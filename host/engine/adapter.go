@@ -175,7 +175,7 @@ func (a *adapter) Bulk(ctx context.Context, index string, body []byte) (BulkResu
 		return BulkResult{}, nil
 	}
 	r, err := a.call(ctx, "bulk", index, func(ctx context.Context) raw {
-		return a.c.bulk(ctx, index, bytes.NewReader(body))
+		return a.c.bulk(ctx, index, unsized{bytes.NewReader(body)})
 	})
 	if err != nil {
 		return BulkResult{}, err
