@@ -185,8 +185,14 @@ func RunCeiling(ctx context.Context, cfg ChildConfig) (Report, error) {
 
 // postBulk posts one prebuilt body, gzipped when gz, with contentType
 // (default application/x-ndjson), and reads the answer's head only.
-func postBulk(ctx context.Context, client *http.Client, endpoint string, body []byte, gz bool, contentType string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+func postBulk(ctx context.Context, client *http.Client, endpoint string, body []byte, gz bool, contentType string, chunked bool) error {
+	var r io.Reader = bytes.NewReader(body)
+	if chunked {
+		// A reader net/http cannot size: it sends the body chunked, written
+		// straight from body (unsizedReader keeps bytes.Reader's WriteTo).
+		r = unsizedReader{bytes.NewReader(body)}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, r)
 	if err != nil {
 		return err
 	}
@@ -219,3 +225,6 @@ func postBulk(ctx context.Context, client *http.Client, endpoint string, body []
 func BulkHeadOK(head []byte) bool {
 	return bytes.Contains(head, []byte(`"errors":false`))
 }
+
+// unsizedReader hides its reader's length from net/http.
+type unsizedReader struct{ *bytes.Reader }

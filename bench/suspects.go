@@ -60,6 +60,10 @@ type Suspect struct {
 	// the body over and over, as demhost's and esutil's processes build
 	// each body while the other request is in flight. 0: none.
 	ClientWork time.Duration
+	// Chunked sends each body with Transfer-Encoding: chunked, one chunk,
+	// through a 64 KB connection buffer, so that net/http writes it from
+	// the body itself instead of copying it into a 2 MB buffer first.
+	Chunked bool
 	// Settle keeps the timer running after the final refresh until the
 	// engine reports no merge running, so merges the load left behind
 	// are counted.
@@ -90,6 +94,7 @@ var Suspects = []Suspect{
 	{Name: "ctype-json", What: "Content-Type: application/json, as the Go clients send bulk bodies", FilterPath: ceilingFilterPath, ContentType: "application/json"},
 	{Name: "client-3ms", What: "3.5 ms of client CPU (copying the body) before each request of 1,000: what demhost's processes spend per request", FilterPath: ceilingFilterPath, ClientWork: 3500 * time.Microsecond},
 	{Name: "client-9ms", What: "9 ms of client CPU before each request of 1,000: what opensearchutil spends", FilterPath: ceilingFilterPath, ClientWork: 9 * time.Millisecond},
+	{Name: "chunked", What: "Transfer-Encoding: chunked, written from the body (no copy into net/http's buffer)", FilterPath: ceilingFilterPath, Chunked: true},
 	{Name: "refresh-off-settle", What: "refresh-off, and the timer runs on until merges end", FilterPath: ceilingFilterPath, RefreshOff: true, Settle: true},
 }
 
@@ -182,6 +187,9 @@ func RunSuspect(ctx context.Context, cfg ChildConfig, s Suspect) (Report, error)
 	t := transport(cfg.Workers)
 	t.DisableCompression = !s.Gzip
 	t.WriteBufferSize = 2 << 20
+	if s.Chunked {
+		t.WriteBufferSize = 64 << 10
+	}
 	client := &http.Client{Transport: t, Timeout: 5 * time.Minute}
 	endpoint := cfg.URL + "/" + url.PathEscape(cfg.Index) + "/_bulk"
 	if s.FilterPath != "" {
@@ -210,7 +218,7 @@ func RunSuspect(ctx context.Context, cfg ChildConfig, s Suspect) (Report, error)
 						return
 					}
 					scratch = busyCopy(scratch, bodies[i], s.ClientWork)
-					if err := postBulk(ctx, client, endpoint, bodies[i], s.Gzip, s.ContentType); err != nil {
+					if err := postBulk(ctx, client, endpoint, bodies[i], s.Gzip, s.ContentType, s.Chunked); err != nil {
 						errs <- err
 						return
 					}

@@ -24,6 +24,7 @@ func TestSuspectsShapeTheirRequests(t *testing.T) {
 		{"ids-32runs", 26},
 		{"batch-250", 10},
 		{"fp-status", 25},
+		{"chunked", 25},
 	} {
 		t.Run(tt.suspect, func(t *testing.T) {
 			t.Parallel()
