@@ -51,7 +51,8 @@ var errBatchSocket = errors.New("batch socket")
 var batchSocketStreams atomic.Int64
 
 // batchListener is the host's end: one listener per plugin, and the
-// streams waiting for their connection, by token.
+// streams waiting for their connection, by token. On Linux the socket is
+// abstract (no file); elsewhere it is a file in a private directory.
 type batchListener struct {
 	dir, path string
 	ln        *net.UnixListener
@@ -65,6 +66,22 @@ type batchListener struct {
 func batchSocketSupported() bool { return runtime.GOOS != "windows" }
 
 func newBatchListener() (*batchListener, error) {
+	if runtime.GOOS == "linux" {
+		// An abstract socket: no file to leave behind when the host is
+		// killed. Any local process could connect, but none can write to a
+		// stream without its token, which only the plugin is told.
+		var name [12]byte
+		if _, err := rand.Read(name[:]); err != nil {
+			return nil, err
+		}
+		path := fmt.Sprintf("@demhost-batches-%x", name)
+		ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+		if err == nil {
+			l := &batchListener{path: path, ln: ln, waiting: map[[batchTokenLen]byte]chan *net.UnixConn{}}
+			go l.accept()
+			return l, nil
+		}
+	}
 	dir, err := os.MkdirTemp("", "demhost-batches-")
 	if err != nil {
 		return nil, err
@@ -141,7 +158,9 @@ func (l *batchListener) close() {
 	l.closed = true
 	l.mu.Unlock()
 	l.ln.Close()
-	os.RemoveAll(l.dir)
+	if l.dir != "" {
+		os.RemoveAll(l.dir)
+	}
 }
 
 // readBatchFrame reads one frame into *buf (grown when needed). It

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -178,4 +180,46 @@ type watched struct {
 func (w *watched) Stream(ctx context.Context, req *sdk.StreamRequest, wr sdk.Writer) error {
 	defer close(w.done)
 	return w.Source.Stream(ctx, req, wr)
+}
+
+// TestBatchSocketLeavesNoFile: once the plugin is closed nothing of its
+// batch socket is left in $TMPDIR (on Linux there never is: the socket is
+// abstract, so a killed host leaves nothing either).
+func TestBatchSocketLeavesNoFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	p := connect(t, configured(t, 100, 100), nil)
+	before := sdk.BatchSocketStreams()
+	if got := readDocs(t, p, &sdk.StreamRequest{Index: "items", Partitions: 1}); len(got) != 100 || sdk.BatchSocketStreams() == before {
+		t.Fatalf("%d documents, socket used %v", len(got), sdk.BatchSocketStreams() != before)
+	}
+	if runtime.GOOS == "linux" {
+		// Abstract: not even while the plugin runs.
+		if left := batchFiles(t, dir); len(left) > 0 {
+			t.Errorf("in TMPDIR while the plugin runs: %v", left)
+		}
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left := batchFiles(t, dir); len(left) > 0 {
+		t.Errorf("left in TMPDIR: %v", left)
+	}
+}
+
+// batchFiles lists what the batch socket made in dir (go-plugin's own
+// test connection puts its socket there too).
+func batchFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "demhost-batches-") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
 }

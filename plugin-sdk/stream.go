@@ -82,7 +82,7 @@ func (p *Plugin) Stream(ctx context.Context, req *StreamRequest, fn func(*Batch)
 		// batch (or its end) on the call, as a plugin built before the
 		// socket existed does.
 		first := make(chan error, 1)
-		firstBuf := make([]byte, 0, 256<<10)
+		var firstBuf []byte // grown by the codec if a batch comes on the call
 		go func() { first <- stream.RecvMsg(&wireBatch{buf: &firstBuf}) }()
 		select {
 		case c := <-side:
