@@ -221,8 +221,13 @@ func (ix *indexer) read(gctx, readCtx context.Context, src Source, req *sdk.Stre
 	case readCtx.Err() != nil:
 		return nil // interrupted: what was read has been handed to the senders
 	default:
-		return fmt.Errorf("read %s (partition %d of %d) from source %s: %w",
-			req.Index, req.Partition+1, req.Partitions, src.Name(), err)
+		where := fmt.Sprintf("partition %d of %d", req.Partition+1, req.Partitions)
+		if subs > 1 {
+			// The user asked for n streams; the source's partition, which
+			// its own log names, comes second.
+			where = fmt.Sprintf("stream %d of %d, the source's partition %d of %d", k+1, n, req.Partition+1, req.Partitions)
+		}
+		return fmt.Errorf("read %s (%s) from source %s: %w", req.Index, where, src.Name(), err)
 	}
 }
 

@@ -246,8 +246,8 @@ func TestIndexerFatalErrors(t *testing.T) {
 			if tt.want != nil && !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
-			if tt.want == nil && !strings.Contains(err.Error(), "plugin exited") {
-				t.Fatalf("err = %v, want the source's error", err)
+			if tt.want == nil && (!strings.Contains(err.Error(), "plugin exited") || !strings.Contains(err.Error(), " of 2, the source's partition ")) {
+				t.Fatalf("err = %v, want the source's error, naming the stream of 2 and the source's partition", err)
 			}
 		})
 	}
