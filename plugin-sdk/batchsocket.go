@@ -62,10 +62,11 @@ type batchListener struct {
 	closed  bool
 }
 
-// batchSocketSupported: Unix sockets in a private directory.
+// batchSocketSupported: Unix sockets the host can listen on (not Windows).
 func batchSocketSupported() bool { return runtime.GOOS != "windows" }
 
 func newBatchListener() (*batchListener, error) {
+	l := &batchListener{waiting: map[[batchTokenLen]byte]chan *net.UnixConn{}}
 	if runtime.GOOS == "linux" {
 		// An abstract socket: no file to leave behind when the host is
 		// killed. Any local process could connect, but none can write to a
@@ -74,25 +75,22 @@ func newBatchListener() (*batchListener, error) {
 		if _, err := rand.Read(name[:]); err != nil {
 			return nil, err
 		}
-		path := fmt.Sprintf("@demhost-batches-%x", name)
-		ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-		if err == nil {
-			l := &batchListener{path: path, ln: ln, waiting: map[[batchTokenLen]byte]chan *net.UnixConn{}}
-			go l.accept()
-			return l, nil
+		l.path = fmt.Sprintf("@demhost-batches-%x", name)
+	} else {
+		dir, err := os.MkdirTemp("", "demhost-batches-")
+		if err != nil {
+			return nil, err
 		}
+		l.dir, l.path = dir, filepath.Join(dir, "s")
 	}
-	dir, err := os.MkdirTemp("", "demhost-batches-")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: l.path, Net: "unix"})
 	if err != nil {
+		if l.dir != "" {
+			os.RemoveAll(l.dir)
+		}
 		return nil, err
 	}
-	path := filepath.Join(dir, "s")
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	l := &batchListener{dir: dir, path: path, ln: ln, waiting: map[[batchTokenLen]byte]chan *net.UnixConn{}}
+	l.ln = ln
 	go l.accept()
 	return l, nil
 }

@@ -391,11 +391,7 @@ func (p *Plugin) Count(ctx context.Context, req *CountRequest) (*CountResponse, 
 func (p *Plugin) Split(ctx context.Context, req *SplitRequest) (*SplitResponse, error) {
 	resp := new(pbSplitResponse)
 	err := p.unary(ctx, "split", func(ctx context.Context) error {
-		var since int64
-		if !req.Since.IsZero() {
-			since = req.Since.UnixNano()
-		}
-		err := p.conn.Invoke(ctx, methodSplit, &pb.SplitRequest{Index: req.Index, SinceUnixNano: since,
+		err := p.conn.Invoke(ctx, methodSplit, &pb.SplitRequest{Index: req.Index, SinceUnixNano: unixNano(req.Since),
 			Partitions: int32(req.Partitions)}, resp)
 		if status.Code(err) == codes.Unimplemented {
 			resp.Reset()

@@ -59,14 +59,26 @@ func fromProtoDescribeResponse(r *pb.DescribeResponse) *DescribeResponse {
 	return out
 }
 
-func toProtoStreamRequest(r *StreamRequest) *pb.StreamRequest {
-	var since int64
-	if !r.Since.IsZero() {
-		since = r.Since.UnixNano()
+// unixNano is t on the wire: nanoseconds since the epoch, 0 for the zero
+// time; fromUnixNano reads it back, in UTC.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
 	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func toProtoStreamRequest(r *StreamRequest) *pb.StreamRequest {
 	return &pb.StreamRequest{
 		Index:         r.Index,
-		SinceUnixNano: since,
+		SinceUnixNano: unixNano(r.Since),
 		Partition:     int32(r.Partition),
 		Partitions:    int32(r.Partitions),
 		AcceptsSkips:  true, // this host counts them
@@ -80,9 +92,7 @@ func fromProtoStreamRequest(r *pb.StreamRequest) *StreamRequest {
 		Partition:  int(r.GetPartition()),
 		Partitions: int(r.GetPartitions()),
 		Split:      r.GetSplit(),
-	}
-	if n := r.GetSinceUnixNano(); n != 0 {
-		out.Since = time.Unix(0, n).UTC()
+		Since:      fromUnixNano(r.GetSinceUnixNano()),
 	}
 	if out.Partitions < 1 {
 		out.Partitions = 1
@@ -92,18 +102,14 @@ func fromProtoStreamRequest(r *pb.StreamRequest) *StreamRequest {
 
 func toProtoWatermarkResponse(r *WatermarkResponse) *pb.WatermarkResponse {
 	out := &pb.WatermarkResponse{}
-	if r != nil && !r.Watermark.IsZero() {
-		out.WatermarkUnixNano = r.Watermark.UnixNano()
+	if r != nil {
+		out.WatermarkUnixNano = unixNano(r.Watermark)
 	}
 	return out
 }
 
 func fromProtoWatermarkResponse(r *pb.WatermarkResponse) *WatermarkResponse {
-	out := &WatermarkResponse{}
-	if n := r.GetWatermarkUnixNano(); n != 0 {
-		out.Watermark = time.Unix(0, n).UTC()
-	}
-	return out
+	return &WatermarkResponse{Watermark: fromUnixNano(r.GetWatermarkUnixNano())}
 }
 
 func toProtoDoc(d *Doc) *pb.Doc {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -163,11 +162,8 @@ func (s *sourceServer) Split(ctx context.Context, req *pb.SplitRequest) (*pb.Spl
 	if !ok {
 		return nil, status.Error(codes.Unimplemented, "this source's partitions need no split")
 	}
-	r := &SplitRequest{Index: req.GetIndex(), Partitions: max(int(req.GetPartitions()), 1)}
-	if n := req.GetSinceUnixNano(); n != 0 {
-		r.Since = time.Unix(0, n).UTC()
-	}
-	resp, err := sp.Split(ctx, r)
+	resp, err := sp.Split(ctx, &SplitRequest{Index: req.GetIndex(), Since: fromUnixNano(req.GetSinceUnixNano()),
+		Partitions: max(int(req.GetPartitions()), 1)})
 	if err != nil {
 		return nil, toStatus(err)
 	}

@@ -29,10 +29,10 @@ type Config struct {
 // object settings; and, for each index, that a full read yields valid
 // documents (non-empty unique ids, JSON object sources, deletes only with
 // the Deletes capability), that k of n partitions are disjoint and cover
-// the full read (also with the source's split, for a Splitter), that a future since yields a subset, that a watermark (for
-// a Watermarker) is answered without error, that a count (for a Counter)
-// equals the documents of the full read, and that an unknown index is an
-// error.
+// the full read (also with the source's split, for a Splitter), that a
+// future since yields a subset, that a watermark (for a Watermarker) is
+// answered without error, that a count (for a Counter) equals the
+// documents of the full read, and that an unknown index is an error.
 func Run(t *testing.T, src sdk.Source, cfg Config) {
 	t.Helper()
 	if len(cfg.Config) == 0 {

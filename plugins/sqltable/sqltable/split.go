@@ -86,10 +86,8 @@ func (s *Source) scansPerPartition(ctx context.Context, conn *pgx.Conn, req *sdk
 		if _, err := conn.Exec(ctx, pageSession); err != nil {
 			return false
 		}
-		first := (&splitPlan{n: req.Partitions, splits: splits})
-		sp, _ := first.span(0)
-		sql, args := s.newQuery(&sdk.StreamRequest{Index: req.Index, Since: req.Since}).sql(sp.lower, sp.upper, true)
-		paged, err := s.pagesUseIndex(ctx, conn, sql, args)
+		q := s.newQuery(&sdk.StreamRequest{Index: req.Index, Since: req.Since})
+		paged, err := s.firstPageUsesIndex(ctx, conn, q, &splitPlan{n: req.Partitions, splits: splits})
 		return err == nil && !paged
 	}
 	return false

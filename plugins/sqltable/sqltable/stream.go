@@ -153,11 +153,7 @@ func (s *Source) Stream(ctx context.Context, req *sdk.StreamRequest, w sdk.Write
 	if s.cfg.Paging == PagingAuto {
 		// Decided once per plan, on the first partition, for all its
 		// streams.
-		paged, err = plan.decidePaging(func() (bool, error) {
-			first, _ := plan.span(0)
-			sql, args := q.sql(first.lower, first.upper, true)
-			return s.pagesUseIndex(ctx, conn, sql, args)
-		})
+		paged, err = plan.decidePaging(func() (bool, error) { return s.firstPageUsesIndex(ctx, conn, q, plan) })
 		if err != nil {
 			return err
 		}
@@ -197,6 +193,15 @@ func (s *Source) readSpan(ctx context.Context, conn *pgx.Conn, q *query, sp span
 		}
 		lower = &last
 	}
+}
+
+// firstPageUsesIndex is auto paging's decision for plan: whether a keyset
+// page of its first partition comes from an index in id order (conn must
+// run with pageSession).
+func (s *Source) firstPageUsesIndex(ctx context.Context, conn *pgx.Conn, q *query, plan *splitPlan) (bool, error) {
+	first, _ := plan.span(0)
+	sql, args := q.sql(first.lower, first.upper, true)
+	return s.pagesUseIndex(ctx, conn, sql, args)
 }
 
 // pagesUseIndex asks the planner whether a keyset page comes from an
